@@ -1,0 +1,23 @@
+// Bundles each widget under js/widgets/<name>/index.ts into src/nbdash/static/<name>.js,
+// a self-contained ES module that anywidget loads as the widget's _esm.
+import { build } from "esbuild";
+import { readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+
+const widgetsDir = "js/widgets";
+const names = readdirSync(widgetsDir).filter((name) =>
+  existsSync(join(widgetsDir, name, "index.ts")),
+);
+
+await build({
+  entryPoints: Object.fromEntries(
+    names.map((name) => [name, join(widgetsDir, name, "index.ts")]),
+  ),
+  outdir: "src/nbdash/static",
+  bundle: true,
+  format: "esm",
+  minify: true,
+  target: "es2020",
+  loader: { ".css": "text" },
+  logLevel: "warning",
+});

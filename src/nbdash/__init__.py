@@ -1,0 +1,48 @@
+"""nbdash: self-service analytics inside Jupyter.
+
+Upload a file, clean it point-and-click, chart it, arrange the charts in a dashboard
+saved in the notebook, and publish it with Voila or re-run it with papermill.
+
+The public names are loaded on first use, so ``import nbdash`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "Workspace": "nbdash.workspace",
+    "workspace": "nbdash.workspace",
+    "Store": "nbdash.store",
+    "read_table": "nbdash.ingest",
+    "Pipeline": "nbdash.transform",
+    "ChartSpec": "nbdash.charts",
+    "suggest_charts": "nbdash.charts",
+    "DashboardSpec": "nbdash.dashboard",
+    "Upload": "nbdash.widgets",
+    "Table": "nbdash.widgets",
+    "TransformBuilder": "nbdash.widgets",
+    "ChartPicker": "nbdash.widgets",
+    "Dashboard": "nbdash.widgets",
+    "NbdashError": "nbdash.errors",
+}
+
+__all__ = [*sorted(_PUBLIC), "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbdash' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "nbdash"}]
