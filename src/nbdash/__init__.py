@@ -28,6 +28,7 @@ _PUBLIC = {
     "ChartPicker": "nbdash.widgets",
     "Dashboard": "nbdash.widgets",
     "NbdashError": "nbdash.errors",
+    "load": "nbdash._api",
 }
 
 __all__ = [*sorted(_PUBLIC), "__version__"]
