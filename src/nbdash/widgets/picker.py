@@ -1,0 +1,289 @@
+"""The ChartPicker widget: choose a suggested chart, edit it, add it to a dashboard.
+
+The ``spec`` trait (a :class:`~nbdash.charts.ChartSpec` as JSON) is validated here on
+every change; ``figure`` is the Plotly JSON of the spec drawn from the aggregated data,
+so it stays small however large the dataset is.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pydantic
+import traitlets
+
+from nbdash.errors import NbdashError, SpecError, check_columns
+from nbdash.widgets._base import NbdashWidget, handler, static_esm
+from nbdash.widgets.builder import describe_columns
+
+if TYPE_CHECKING:
+    from nbdash.charts import ChartSpec
+    from nbdash.widgets.dashboard import Dashboard
+    from nbdash.workspace import DatasetEvent, Workspace
+
+logger = logging.getLogger(__name__)
+
+# The spec fields that name a column of the dataset.
+COLUMN_FIELDS = ("x", "y", "color")
+
+# What a spec that cannot be drawn raises: ours, or pandas' and plotly's own.
+_DRAW_ERRORS = (NbdashError, KeyError, ValueError, TypeError)
+
+# The spec fields the static fallback lists, in this order.
+DESCRIBED_FIELDS = ("title", "kind", "x", "y", "agg", "bucket", "color", "top_n")
+
+
+def chart_title(spec: dict[str, Any]) -> str:
+    """A readable title for a spec that has none, such as ``Sum of revenue by date``.
+
+    Examples
+    --------
+    >>> chart_title({"x": "date", "y": "revenue", "agg": "sum"})
+    'Sum of revenue by date'
+    """
+    if spec.get("title"):
+        return str(spec["title"])
+    agg = str(spec.get("agg") or "count")
+    measure = f"{agg.capitalize()} of {spec['y']}" if spec.get("y") else "Count"
+    split = f" and {spec['color']}" if spec.get("color") else ""
+    return f"{measure} by {spec.get('x')}{split}"
+
+
+class ChartPicker(NbdashWidget):
+    """Pick a chart of a dataset from suggestions, edit it, add it to a dashboard.
+
+    Parameters
+    ----------
+    dataset
+        The name of the dataset to chart.
+    dashboard
+        A :class:`~nbdash.widgets.Dashboard`, or the name of one, which is looked up
+        when a chart is added; None hides nothing but disables "Add to dashboard".
+    workspace
+        The workspace holding ``dataset``; the process-wide one when None.
+    """
+
+    dataset = traitlets.Unicode("").tag(sync=True)
+    """The name of the dataset charted."""
+
+    columns = traitlets.List().tag(sync=True)
+    """The dataset's columns as ``{name, dtype, kind}`` dicts."""
+
+    suggestions = traitlets.List().tag(sync=True)
+    """Suggested chart specs as JSON, best first, each with a title."""
+
+    spec = traitlets.Dict().tag(sync=True)
+    """The chosen chart spec as JSON, validated on every change."""
+
+    figure = traitlets.Dict().tag(sync=True)
+    """The Plotly figure JSON of ``spec``, drawn from the aggregated data."""
+
+    has_dashboard = traitlets.Bool(False).tag(sync=True)
+    """Whether a dashboard is attached, which enables "Add to dashboard"."""
+
+    def __init__(
+        self,
+        dataset: str,
+        dashboard: Dashboard | str | None = None,
+        workspace: Workspace | None = None,
+        **kwargs: Any,
+    ) -> None:
+        from nbdash.workspace import workspace as default_workspace
+
+        self._workspace = workspace if workspace is not None else default_workspace()
+        self._dashboard = dashboard
+        self._settling = False
+        super().__init__(dataset=dataset, has_dashboard=dashboard is not None, **kwargs)
+
+        self._load()
+        self.observe(self._on_spec, names=["spec"])
+        self._unsubscribe = self._workspace.on_change(self._on_dataset_event)
+
+    @property
+    def _esm(self) -> str:
+        # Read on construction rather than import, so `import nbdash.widgets` works in a
+        # checkout whose bundles are not built yet.
+        return static_esm("picker").read_text(encoding="utf-8")
+
+    @property
+    def chart_spec(self) -> ChartSpec:
+        """The current spec as a :class:`~nbdash.charts.ChartSpec`."""
+        return self._validate(self.spec)
+
+    @property
+    def dashboard(self) -> Dashboard | str | None:
+        """The attached dashboard, or its name until a chart is added to it."""
+        return self._dashboard
+
+    @dashboard.setter
+    def dashboard(self, value: Dashboard | str | None) -> None:
+        self._dashboard = value
+        self.has_dashboard = value is not None
+
+    def close(self) -> None:
+        """Stop following the workspace and close the widget."""
+        self._unsubscribe()
+        super().close()
+
+    # -- state -----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Read the dataset, suggest charts, and redraw the spec (or the best one)."""
+        from nbdash.charts import suggest_charts
+
+        frame = self._workspace.get(self.dataset)
+        suggested = [self._titled(spec) for spec in suggest_charts(frame, self.dataset)]
+        self.columns = describe_columns(frame)
+        self.suggestions = suggested
+
+        for candidate in (self.spec, *suggested[:1]):
+            if not candidate:
+                continue
+            try:
+                normal, figure = self._draw(candidate, frame)
+            except _DRAW_ERRORS as exc:
+                self.error = str(exc)
+                continue
+            with self.hold_sync():
+                self._set_spec_quietly(normal)
+                self.figure = figure
+            return
+
+    def _titled(self, spec: ChartSpec) -> dict[str, Any]:
+        data = spec.model_dump(mode="json")
+        return {**data, "title": chart_title(data)}
+
+    def _validate(self, data: Any, frame: pd.DataFrame | None = None) -> ChartSpec:
+        from nbdash.charts import ChartSpec
+
+        if not isinstance(data, dict):
+            message = (
+                f"A chart spec must be a JSON object; received {type(data).__name__}."
+            )
+            raise SpecError(message)
+        try:
+            spec = ChartSpec.model_validate({**data, "dataset": self.dataset})
+        except pydantic.ValidationError as exc:
+            raise SpecError(
+                f"Invalid chart spec, the previous one is kept: {exc}"
+            ) from exc
+
+        if frame is None:
+            frame = self._workspace.get(self.dataset)
+        named = [getattr(spec, field, None) for field in COLUMN_FIELDS]
+        check_columns(
+            [name for name in named if name], frame.columns, dataset=self.dataset
+        )
+        return spec
+
+    def _draw(
+        self, data: Any, frame: pd.DataFrame
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The normal JSON of spec ``data`` and its Plotly figure JSON."""
+        spec = self._validate(data, frame)
+        figure = json.loads(spec.to_figure(frame).to_json())
+        return spec.model_dump(mode="json"), figure
+
+    def _set_spec_quietly(self, value: dict[str, Any]) -> None:
+        # The observer would validate and draw again what was just drawn.
+        self._settling = True
+        try:
+            self.spec = value
+        finally:
+            self._settling = False
+
+    def _on_spec(self, change: dict[str, Any]) -> None:
+        if self._settling:
+            return
+        try:
+            normal, figure = self._draw(
+                change["new"], self._workspace.get(self.dataset)
+            )
+        except _DRAW_ERRORS as exc:
+            logger.debug("rejected chart spec %r: %s", change["new"], exc)
+            self.error = str(exc)
+            # Put back the last good spec; the front end then shows it again.
+            self._set_spec_quietly(change["old"])
+            return
+
+        with self.hold_sync():
+            self.error = ""
+            self._set_spec_quietly(normal)
+            self.figure = figure
+
+    def _on_dataset_event(self, event: DatasetEvent) -> None:
+        if event.name != self.dataset:
+            return
+        if event.kind == "deleted":
+            self.error = f"The dataset {self.dataset!r} was deleted."
+            return
+        logger.debug("dataset %s %s; redrawing the chart", event.name, event.kind)
+        self._load()
+
+    # -- messages --------------------------------------------------------------------
+
+    @handler("add_to_dashboard")
+    def _add_to_dashboard(
+        self, content: dict[str, Any], _buffers: list[memoryview]
+    ) -> dict[str, Any]:
+        dashboard = self._resolve_dashboard()
+        spec = self.chart_spec
+        title = content.get("title") or chart_title(self.spec)
+        if not isinstance(title, str):
+            raise SpecError(
+                f"A chart title must be a string; got {type(title).__name__}."
+            )
+
+        tile = dashboard.add_chart(spec, title=title)
+        logger.info("added chart %r of %s to a dashboard", title, self.dataset)
+        return {"title": title, "tile": getattr(tile, "id", None)}
+
+    def _resolve_dashboard(self) -> Dashboard:
+        if self._dashboard is None:
+            message = (
+                "No dashboard is attached to this chart picker. Pass one with "
+                "ChartPicker(dataset, dashboard=Dashboard('name')) or set picker.dashboard."
+            )
+            raise NbdashError(message)
+        if isinstance(self._dashboard, str):
+            self._dashboard = _find_dashboard(self._dashboard)
+        return self._dashboard
+
+    # -- static fallback -------------------------------------------------------------
+
+    def _repr_mimebundle_(
+        self, **kwargs: Any
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        data["text/html"] = describe_spec_html(self.spec, self.dataset)
+        return data, metadata
+
+
+def describe_spec_html(spec: dict[str, Any], dataset: str) -> str:
+    """A small HTML table describing ``spec``, every value escaped."""
+    rows = [f"<tr><th>dataset</th><td>{html.escape(dataset)}</td></tr>"]
+    for field in DESCRIBED_FIELDS:
+        value = spec.get(field)
+        if value not in (None, ""):
+            rows.append(f"<tr><th>{field}</th><td>{html.escape(str(value))}</td></tr>")
+    return f"<table class='nbdash-chart-spec'>{''.join(rows)}</table>"
+
+
+def _find_dashboard(name: str) -> Dashboard:
+    """The open Dashboard widget called ``name``."""
+    from nbdash.widgets.dashboard import Dashboard
+
+    found = Dashboard.find(name)
+    if found is None:
+        message = (
+            f"No open dashboard is called {name!r}. Create it with Dashboard({name!r})."
+        )
+        raise NbdashError(message)
+    return found
