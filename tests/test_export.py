@@ -125,6 +125,6 @@ def test_excel_drops_time_zone_keeping_wall_clock() -> None:
 
 def test_export_bytes_rejects_unknown_format(mixed_frame: pd.DataFrame) -> None:
     with pytest.raises(
-        ValueError, match="Unknown export format 'xml'. Expected one of: csv"
+        ValueError, match=r"Unknown export format 'xml'\. Expected one of: csv"
     ):
         export_bytes(mixed_frame, "xml")
