@@ -1,0 +1,120 @@
+"""A pipeline: an ordered list of steps over a source dataset, run with pandas."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import pandas as pd
+from pydantic import Field
+
+from nbdash.errors import ColumnNotFoundError, SpecError, column_not_found
+from nbdash.transform.base import Name, SpecModel
+from nbdash.transform.steps import Step
+
+logger = logging.getLogger(__name__)
+
+
+class DatasetSource(Protocol):
+    """Anything that hands out datasets by name, such as a ``Workspace``."""
+
+    def get(self, name: str) -> pd.DataFrame:
+        """Return the dataset called ``name``."""
+        ...
+
+
+class Pipeline(SpecModel):
+    """An ordered list of steps that turns the ``source`` dataset into ``output``.
+
+    Parameters
+    ----------
+    source
+        The name of the dataset the pipeline reads.
+    steps
+        The steps, applied in order; dicts are validated by their ``kind``.
+    output
+        The name to save the result under, when the caller saves it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sales = pd.DataFrame({"region": ["EU", "US", "EU"], "revenue": [1, 2, 3]})
+    >>> pipe = Pipeline(
+    ...     source="sales",
+    ...     steps=[{"kind": "group", "by": ["region"],
+    ...             "aggregations": [{"column": "revenue", "func": "sum"}]}],
+    ... )
+    >>> pipe.run_frame(sales)
+      region  revenue_sum
+    0     EU            4
+    1     US            2
+    """
+
+    source: Name
+    steps: list[Step] = Field(default_factory=list)
+    output: Name | None = None
+
+    def run(self, workspace: DatasetSource) -> pd.DataFrame:
+        """Read ``source`` from ``workspace`` and return the transformed frame."""
+        return self.run_frame(workspace.get(self.source))
+
+    def run_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Apply the steps to ``frame`` (left unchanged) and return the result.
+
+        Raises
+        ------
+        ColumnNotFoundError
+            A step names a column that the frame at that step does not have.
+        SpecError
+            A step does not fit the data, e.g. ``mean`` of a text column.
+        """
+        result = frame
+        for number, step in enumerate(self.steps, start=1):
+            self._check_columns(number, step, result)
+            try:
+                result = step.apply(result)
+            except (SpecError, TypeError, ValueError) as exc:
+                raise SpecError(f"Step {number} ({step.kind}): {exc}") from exc
+            logger.debug("step %d (%s) left %d rows", number, step.kind, len(result))
+        return result
+
+    def to_code(self) -> str:
+        """Return pandas code that does what :meth:`run_frame` does.
+
+        The code expects the source frame in a variable ``df`` and ``pandas`` imported
+        as ``pd``, and leaves the result in ``df``. Names and values are written with
+        ``repr``, so no user text is ever spliced into code.
+        """
+        target = f" -> {self.output!r}" if self.output else ""
+        lines = [f"# Pipeline over dataset {self.source!r}{target}, written by nbdash."]
+        for number, step in enumerate(self.steps, start=1):
+            lines += ["", f"# Step {number} ({step.kind}): {step.describe()}"]
+            lines += step.code()
+        return "\n".join(lines) + "\n"
+
+    def _check_columns(self, number: int, step: Step, frame: pd.DataFrame) -> None:
+        available = [str(column) for column in frame.columns]
+        for column in step.used_columns():
+            if column in frame.columns:
+                continue
+            error = column_not_found(
+                column, available, dataset=self.source if number == 1 else None
+            )
+            after = (
+                f" The frame here is the result of step {number - 1}."
+                if number > 1
+                else ""
+            )
+            raise ColumnNotFoundError(f"Step {number} ({step.kind}): {error}{after}")
+
+
+def run_pipeline(
+    pipeline: Pipeline | dict[str, object], frame: pd.DataFrame
+) -> pd.DataFrame:
+    """Validate ``pipeline`` (a :class:`Pipeline` or a dict) and run it on ``frame``."""
+    spec = (
+        pipeline
+        if isinstance(pipeline, Pipeline)
+        else Pipeline.model_validate(pipeline)
+    )
+    return spec.run_frame(frame)
