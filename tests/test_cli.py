@@ -1,0 +1,149 @@
+"""Tests for the nbdash command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbdash.cli import main, parse_value
+
+
+@pytest.fixture
+def report_notebook(tmp_path: Path) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    notebook.metadata["nbdash"] = {"version": 1, "dashboards": {}}
+
+    parameters = nbformat.v4.new_code_cell("region = 'all'\nmonths = 1\nscale = 1.0")
+    parameters.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(
+        "print(region, months * 12, scale * 2, type(months).__name__)"
+    )
+    notebook.cells = [parameters, body]
+
+    path = tmp_path / "report.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def _printed(cell: nbformat.NotebookNode) -> str:
+    return "".join(output.get("text", "") for output in cell.outputs).strip()
+
+
+@pytest.mark.slow
+def test_run_writes_output_with_typed_parameters(
+    report_notebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "out" / "report.out.ipynb"
+    argv = ["run", str(report_notebook), "-o", str(output)]
+    argv += ["-p", "region", "EMEA", "-p", "months", "3", "-p", "scale", "0.25"]
+
+    code = main(argv)
+
+    assert code == 0
+    assert str(output.resolve()) in capsys.readouterr().out
+    executed = nbformat.read(output, as_version=4)
+    assert _printed(executed.cells[-1]) == "EMEA 36 0.5 int"
+    assert executed.metadata["nbdash"] == {"version": 1, "dashboards": {}}
+
+
+@pytest.mark.slow
+def test_run_failing_cell_exits_1_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    notebook.cells = [nbformat.v4.new_code_cell("1 / 0")]
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(notebook, path)
+
+    code = main(["run", str(path), "-o", str(tmp_path / "broken.out.ipynb")])
+
+    error = capsys.readouterr().err
+    assert code == 1
+    assert error.count("\n") == 1
+    assert "ZeroDivisionError: division by zero" in error
+    assert "Traceback" not in error
+    assert (tmp_path / "broken.out.ipynb").is_file()
+
+
+def test_run_without_output_is_a_usage_error(
+    report_notebook: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["run", str(report_notebook)])
+
+    error = capsys.readouterr().err
+    assert code == 2
+    assert error == (
+        "nbdash run: the following arguments are required: -o/--output "
+        "(see 'nbdash run --help')\n"
+    )
+
+
+def test_run_missing_notebook_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.ipynb"
+
+    code = main(["run", str(missing), "-o", str(tmp_path / "x.ipynb")])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"nbdash run: notebook {str(missing)!r} not found; expected an .ipynb file\n"
+    )
+
+
+def test_unknown_command_and_conflicting_modes_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["publish"]) == 2
+    assert "invalid choice: 'publish'" in capsys.readouterr().err
+
+    assert main(["demo", "--lab", "--headless"]) == 2
+    assert "--headless: not allowed with argument --lab" in capsys.readouterr().err
+
+
+def test_parameter_needs_name_and_value(
+    report_notebook: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["run", str(report_notebook), "-o", "out.ipynb", "-p", "region"])
+
+    assert code == 2
+    assert "-p/--parameter: expected 2 arguments" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "run" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7", 7),
+        ("-3", -3),
+        ("2.5", 2.5),
+        ("1e3", 1000.0),
+        ("true", True),
+        ("False", False),
+        ("None", None),
+        ("null", None),
+        ("EMEA", "EMEA"),
+        ("2024-01", "2024-01"),
+    ],
+)
+def test_parse_value_types(text: str, expected: object) -> None:
+    value = parse_value(text)
+
+    assert value == expected
+    assert type(value) is type(expected)
