@@ -93,7 +93,12 @@ class DashboardModel:
     def add_chart(
         self, chart: ChartSpec, title: str | None = None, tile_id: str | None = None
     ) -> Tile:
-        """Add a chart tile; a pipeline that made its dataset is saved with the spec."""
+        """Add a chart tile; a pipeline that made its dataset is saved with the spec.
+
+        A ``tile_id`` already in the dashboard replaces that tile in place; without
+        one, a tile identical to an existing one returns the existing tile. So
+        re-running a cell of ``add_*`` calls leaves the dashboard as it was.
+        """
         pipelines = dict(self._spec.pipelines)
         pipeline = self._pipeline_of(chart.dataset)
         if pipeline is not None:
@@ -101,7 +106,7 @@ class DashboardModel:
 
         default = chart.title or f"{chart.kind} of {chart.y} by {chart.x}"
         tile = self._new_tile("chart", title or default, tile_id, chart=chart)
-        return self._add(tile, pipelines=pipelines)
+        return self._add(tile, explicit_id=tile_id is not None, pipelines=pipelines)
 
     def add_table(
         self, dataset: str, title: str | None = None, tile_id: str | None = None
@@ -113,14 +118,15 @@ class DashboardModel:
             pipelines[dataset] = pipeline
 
         tile = self._new_tile("table", title or dataset, tile_id, dataset=dataset)
-        return self._add(tile, pipelines=pipelines)
+        return self._add(tile, explicit_id=tile_id is not None, pipelines=pipelines)
 
     def add_text(
         self, markdown: str, title: str | None = None, tile_id: str | None = None
     ) -> Tile:
         """Add a tile of text (paragraphs and ``#`` headings)."""
         tile = self._new_tile("text", title or "", tile_id, text=markdown)
-        return self._add(tile, pipelines=dict(self._spec.pipelines), h=2)
+        pipelines = dict(self._spec.pipelines)
+        return self._add(tile, explicit_id=tile_id is not None, pipelines=pipelines, h=2)
 
     def remove_tile(self, tile_id: str) -> None:
         """Remove a tile and its place in the layout."""
@@ -158,27 +164,41 @@ class DashboardModel:
             while f"{kind}-{number}" in taken:
                 number += 1
             tile_id = f"{kind}-{number}"
-        elif tile_id in taken:
-            message = (
-                f"Dashboard {self._spec.name!r} already has a tile {tile_id!r}. "
-                "Pass another tile_id, or remove_tile() the old one first."
-            )
-            raise SpecError(message)
 
         try:
             return Tile(id=tile_id, kind=kind, title=title, **fields)  # type: ignore[arg-type]
         except ValidationError as exc:
             raise SpecError(f"Cannot add a {kind} tile: {exc}") from exc
 
-    def _add(self, tile: Tile, *, pipelines: dict[str, Pipeline], h: int = 4) -> Tile:
-        layout = dict(self._spec.layout)
-        layout[tile.id] = next_free_layout(self._spec, h=h)
-        update = {"tiles": [*self._spec.tiles, tile], "layout": layout, "pipelines": pipelines}
-        self._spec = self._spec.model_copy(update=update)
+    def _add(
+        self, tile: Tile, *, explicit_id: bool, pipelines: dict[str, Pipeline], h: int = 4
+    ) -> Tile:
+        # Re-running a notebook re-runs its add_* calls: a tile that is already there
+        # (same id given, or same content without an id) is updated, not duplicated.
+        same = self._existing(tile, explicit_id)
+        if same is not None and same == tile.model_copy(update={"id": same.id}):
+            return same
+        if same is not None:
+            tile = tile.model_copy(update={"id": same.id})
+            tiles = [tile if old.id == same.id else old for old in self._spec.tiles]
+            layout = dict(self._spec.layout)
+        else:
+            tiles = [*self._spec.tiles, tile]
+            layout = {**self._spec.layout, tile.id: next_free_layout(self._spec, h=h)}
 
+        update = {"tiles": tiles, "layout": layout, "pipelines": pipelines}
+        self._spec = self._spec.model_copy(update=update)
         self._publish_spec()
         self.refresh([tile.id])
         return tile
+
+    def _existing(self, tile: Tile, explicit_id: bool) -> Tile | None:
+        for old in self._spec.tiles:
+            if explicit_id and old.id == tile.id:
+                return old
+            if not explicit_id and old == tile.model_copy(update={"id": old.id}):
+                return old
+        return None
 
     def _pipeline_of(self, dataset: str) -> Pipeline | None:
         from nbdash.transform import Pipeline

@@ -1,0 +1,233 @@
+"""A dashboard as one self-contained HTML fragment, for outputs no widget can draw.
+
+papermill and nbconvert run without a widget manager, and GitHub shows saved outputs
+as they are: there the dashboard appears as this HTML. Tiles sit on a CSS grid of 12
+columns at their saved places; charts are SVG images rendered by kaleido (which drives
+a Chromium). Without Chromium a chart shows its plotted data as a small table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import html
+import logging
+import shutil
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from nbdash.dashboard.spec import DashboardSpec, Tile, TileLayout
+
+logger = logging.getLogger(__name__)
+
+ROW_HEIGHT_PX = 80
+"""The height of one grid row, as in the live dashboard."""
+
+IMAGE_TIMEOUT_S = 120
+"""How long kaleido may take for all of a dashboard's charts together."""
+
+_BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+
+
+def dashboard_to_html(
+    spec: DashboardSpec,
+    contents: Mapping[str, Mapping[str, Any]],
+    *,
+    images: bool = True,
+) -> str:
+    """Render a dashboard as static HTML: tiles on a 12-column CSS grid.
+
+    Parameters
+    ----------
+    spec
+        The dashboard; its layout places the tiles.
+    contents
+        Each tile's content by tile id, as computed by
+        :class:`nbdash.dashboard.DashboardModel`.
+    images
+        Render charts as images with kaleido; False (or no Chromium found) shows
+        each chart's data as a table instead.
+
+    Examples
+    --------
+    >>> from nbdash.dashboard import DashboardSpec, Tile
+    >>> spec = DashboardSpec(name="d", tiles=[Tile(id="t", kind="text", text="<b>")])
+    >>> "&lt;b&gt;" in dashboard_to_html(spec, {"t": {"text": "<b>"}})
+    True
+    """
+    tiles = spec.ordered_tiles()
+    pictures = _chart_images(tiles, contents) if images else {}
+
+    parts = [
+        f'<div class="nbdash-static" data-dashboard="{_attr(spec.name)}" style="'
+        "display:grid;grid-template-columns:repeat(12,minmax(0,1fr));"
+        f'grid-auto-rows:{ROW_HEIGHT_PX}px;gap:8px;font-family:sans-serif">'
+    ]
+    for tile in tiles:
+        place = spec.layout.get(tile.id)
+        body = _tile_body(tile, contents.get(tile.id, {}), pictures.get(tile.id))
+        parts.append(_tile_html(tile, place, body))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _tile_html(tile: Tile, place: TileLayout | None, body: str) -> str:
+    style = "border:1px solid #ddd;border-radius:4px;overflow:auto;padding:4px 8px;"
+    if place is not None:
+        style += (
+            f"grid-column:{place.x + 1} / span {place.w};"
+            f"grid-row:{place.y + 1} / span {place.h};"
+        )
+    else:
+        style += "grid-column:1 / span 12;"
+    title = f'<div style="font-weight:bold">{_text(tile.title)}</div>' if tile.title else ""
+    return (
+        f'<div class="nbdash-tile" data-tile="{_attr(tile.id)}" style="{style}">'
+        f"{title}{body}</div>"
+    )
+
+
+def _tile_body(tile: Tile, content: Mapping[str, Any], picture: bytes | None) -> str:
+    if "error" in content:
+        return f'<p style="color:#b00020">{_text(str(content["error"]))}</p>'
+    if "text" in content:
+        return markdown_to_html(str(content["text"]))
+    if "table" in content:
+        return table_html(content["table"])
+    if "figure" in content:
+        if picture is not None:
+            source = "data:image/svg+xml;base64," + base64.b64encode(picture).decode()
+            return f'<img alt="{_attr(tile.title)}" src="{source}" style="width:100%">'
+        return _chart_as_table(content["figure"])
+    return '<p style="color:#777">(no content)</p>'
+
+
+def markdown_to_html(markdown: str) -> str:
+    """Paragraphs and ``#`` headings of ``markdown`` as escaped HTML; no other markup."""
+    blocks = [block.strip() for block in markdown.replace("\r\n", "\n").split("\n\n")]
+    parts = []
+    for block in filter(None, blocks):
+        level = len(block) - len(block.lstrip("#"))
+        if 1 <= level <= 6 and block[level:].startswith(" "):
+            parts.append(f"<h{level + 1}>{_text(block[level:].strip())}</h{level + 1}>")
+        else:
+            parts.append(f"<p>{_text(block)}</p>")
+    return "".join(parts)
+
+
+def table_html(table: Mapping[str, Any], note: str = "") -> str:
+    """A ``{columns, rows}`` table as an escaped HTML table, with an optional note."""
+    head = "".join(f"<th>{_text(str(column))}</th>" for column in table.get("columns", []))
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_text(_cell(value))}</td>" for value in row) + "</tr>"
+        for row in table.get("rows", [])
+    )
+    shown, total = len(table.get("rows", [])), table.get("total_rows")
+    if isinstance(total, int) and total > shown:
+        note = f"{note} First {shown} of {total} rows.".strip()
+    caption = f'<p style="color:#777;font-size:small">{_text(note)}</p>' if note else ""
+    return (
+        '<table style="border-collapse:collapse;font-size:small">'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{caption}"
+    )
+
+
+def _chart_as_table(figure: Mapping[str, Any]) -> str:
+    # The figure's traces hold the aggregated data that was plotted: show it plainly.
+    columns: list[str] = []
+    series: list[Sequence[Any]] = []
+    for trace in figure.get("data", []):
+        name = str(trace.get("name") or "")
+        for axis in ("x", "y", "labels", "values"):
+            values = trace.get(axis)
+            if isinstance(values, list):
+                columns.append(f"{name} {axis}".strip())
+                series.append(values)
+    length = max((len(values) for values in series), default=0)
+    rows = [
+        [values[index] if index < len(values) else None for values in series]
+        for index in range(min(length, 50))
+    ]
+    table = {"columns": columns, "rows": rows, "total_rows": length}
+    return table_html(table, note="Chart shown as data: no Chromium to draw images.")
+
+
+def _chart_images(
+    tiles: Sequence[Tile], contents: Mapping[str, Mapping[str, Any]]
+) -> dict[str, bytes]:
+    figures = {
+        tile.id: contents[tile.id]["figure"]
+        for tile in tiles
+        if "figure" in contents.get(tile.id, {})
+    }
+    if not figures or not has_browser():
+        if figures:
+            logger.warning("no Chromium found: charts in static output are tables")
+        return {}
+    try:
+        return render_svgs(figures)
+    except Exception as exc:  # a report without pictures beats no report
+        logger.warning("kaleido could not render charts (%s): showing tables", exc)
+        return {}
+
+
+def has_browser() -> bool:
+    """Whether kaleido can find a Chromium (``BROWSER_PATH`` or on ``PATH``)."""
+    import os
+
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        return False
+    configured = os.environ.get("BROWSER_PATH", "")
+    if configured:
+        return os.path.exists(configured)
+    return any(shutil.which(name) for name in _BROWSER_NAMES)
+
+
+def render_svgs(figures: Mapping[str, Any]) -> dict[str, bytes]:
+    """SVG images of plotly figure dicts, all rendered by one kaleido browser.
+
+    kaleido starts a Chromium per session: one session for all charts keeps a
+    dashboard's static output from paying that start-up once per chart. The work
+    runs in its own thread because a kernel's thread already runs an event loop.
+    """
+    import kaleido
+
+    async def render() -> dict[str, bytes]:
+        # mathjax=False: the default loads MathJax from a CDN, which hangs offline.
+        async with kaleido.Kaleido(n=1, mathjax=False, timeout=IMAGE_TIMEOUT_S) as k:
+            options = {"format": "svg", "width": 700, "height": 400}
+            return {key: await k.calc_fig(fig, opts=options) for key, fig in figures.items()}
+
+    result: dict[str, bytes] = {}
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            result.update(asyncio.run(render()))
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, name="nbdash-kaleido", daemon=True)
+    thread.start()
+    thread.join(IMAGE_TIMEOUT_S + 30)
+    if failure:
+        raise failure[0]
+    if thread.is_alive():
+        raise TimeoutError(f"kaleido took more than {IMAGE_TIMEOUT_S + 30} s")
+    logger.info("rendered %d chart images", len(result))
+    return result
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _text(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
+def _attr(value: str) -> str:
+    return html.escape(value, quote=True)
