@@ -14,10 +14,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pydantic
 import traitlets
 
-from nbdash.errors import NbdashError, SpecError
+from nbdash.errors import NbdashError, SpecError, check_columns
 from nbdash.widgets._base import NbdashWidget, handler, static_esm
 
 if TYPE_CHECKING:
@@ -138,6 +137,7 @@ class TransformBuilder(NbdashWidget):
         from nbdash.workspace import workspace as default_workspace
 
         self._workspace = workspace if workspace is not None else default_workspace()
+        self._reverting = False
         result_name = output or f"{source}_result"
         initial = {"source": source, "steps": [], "output": result_name}
         super().__init__(source=source, output=result_name, pipeline=initial, **kwargs)
@@ -184,17 +184,24 @@ class TransformBuilder(NbdashWidget):
         fixed = {**data, "source": self.source, "output": self.output}
         try:
             return Pipeline.model_validate(fixed)
-        except pydantic.ValidationError as exc:
-            message = f"Invalid pipeline, the previous one is kept: {_short(exc)}"
-            raise SpecError(message) from exc
+        except SpecError as exc:
+            raise SpecError(f"{exc}\nThe previous pipeline is kept.") from exc
 
     def _on_pipeline(self, change: dict[str, Any]) -> None:
+        if self._reverting:
+            return
         try:
             spec = self._validate(change["new"])
         except SpecError as exc:
             logger.debug("rejected pipeline %r", change["new"])
+            # Put back the last good pipeline, which the previews still show; the front
+            # end then redraws it.
+            self._reverting = True
+            try:
+                self.pipeline = change["old"]
+            finally:
+                self._reverting = False
             self.error = str(exc)
-            self.pipeline = change["old"]
             return
 
         normal = spec.model_dump(mode="json")
@@ -247,8 +254,8 @@ class TransformBuilder(NbdashWidget):
             )
         if output == self.source:
             message = (
-                f"The output name {output!r} is the source dataset; choose another name "
-                "so the source stays intact."
+                f"The output name {output!r} is the source dataset; choose another "
+                "name so the source stays intact."
             )
             raise SpecError(message)
 
@@ -283,9 +290,10 @@ def _run_steps(spec: Pipeline, frame: pd.DataFrame) -> dict[str, Any]:
     errors: dict[str, str] = {}
 
     for index, step in enumerate(spec.steps):
-        single = spec.model_copy(update={"steps": [step]})
+        where = spec.source if index == 0 else f"{spec.source} after step {index}"
         try:
-            frame = single.run_frame(frame)
+            check_columns(step.used_columns(), frame.columns, dataset=where)
+            frame = step.apply(frame)
         except Exception as exc:  # any failure belongs on the card of its step
             logger.debug("step %d failed: %s", index, exc)
             errors[str(index)] = _error_text(exc)
@@ -299,15 +307,3 @@ def _run_steps(spec: Pipeline, frame: pd.DataFrame) -> dict[str, Any]:
         "step_columns": columns,
         "step_errors": errors,
     }
-
-
-def _short(exc: pydantic.ValidationError) -> str:
-    """The first few problems of a validation error, one line each."""
-    lines = []
-    for problem in exc.errors()[:3]:
-        where = ".".join(str(part) for part in problem["loc"]) or "pipeline"
-        lines.append(f"{where}: {problem['msg']}")
-    more = len(exc.errors()) - 3
-    if more > 0:
-        lines.append(f"and {more} more")
-    return "; ".join(lines)

@@ -246,7 +246,8 @@ class ChartPicker(NbdashWidget):
         if self._dashboard is None:
             message = (
                 "No dashboard is attached to this chart picker. Pass one with "
-                "ChartPicker(dataset, dashboard=Dashboard('name')) or set picker.dashboard."
+                "ChartPicker(dataset, dashboard=Dashboard('name')) or set "
+                "picker.dashboard."
             )
             raise NbdashError(message)
         if isinstance(self._dashboard, str):
@@ -278,12 +279,19 @@ def describe_spec_html(spec: dict[str, Any], dataset: str) -> str:
 
 def _find_dashboard(name: str) -> Dashboard:
     """The open Dashboard widget called ``name``."""
+    from ipywidgets.widgets import widget as ipywidgets_widget
+
     from nbdash.widgets.dashboard import Dashboard
 
-    found = Dashboard.find(name)
-    if found is None:
-        message = (
-            f"No open dashboard is called {name!r}. Create it with Dashboard({name!r})."
-        )
-        raise NbdashError(message)
-    return found
+    # TODO: Dashboard has no public lookup by name yet; until it has one, search the
+    # live widgets that ipywidgets keeps (a private dict, present in ipywidgets 8).
+    live = getattr(ipywidgets_widget, "_instances", {})
+    for candidate in list(live.values()):
+        if isinstance(candidate, Dashboard) and candidate.name == name:
+            return candidate
+
+    message = (
+        f"No open dashboard is called {name!r}. Create it first with "
+        f"Dashboard({name!r}), or pass the Dashboard object itself."
+    )
+    raise NbdashError(message)
