@@ -167,10 +167,11 @@ class ChartPicker(NbdashWidget):
             raise SpecError(message)
         try:
             spec = ChartSpec.model_validate({**data, "dataset": self.dataset})
+        except SpecError as exc:
+            raise SpecError(f"{exc}\nThe previous chart spec is kept.") from exc
         except pydantic.ValidationError as exc:
-            raise SpecError(
-                f"Invalid chart spec, the previous one is kept: {exc}"
-            ) from exc
+            message = f"Invalid chart spec: {exc}\nThe previous chart spec is kept."
+            raise SpecError(message) from exc
 
         if frame is None:
             frame = self._workspace.get(self.dataset)

@@ -1,0 +1,184 @@
+"""ChartPicker driven the way its front end drives it: trait sets and messages."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nbdash.widgets.picker import ChartPicker
+from nbdash.workspace import Workspace
+
+BAR_BY_REGION = {"kind": "bar", "x": "region", "y": "revenue", "agg": "sum"}
+
+
+class RecordingDashboard:
+    """Stands in for a Dashboard: records the charts added to it."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[Any, str | None]] = []
+
+    def add_chart(self, spec: Any, title: str | None = None) -> Any:
+        self.added.append((spec, title))
+        return type("TileStub", (), {"id": f"chart-{len(self.added)}"})()
+
+
+@pytest.fixture
+def sales_workspace(sales_frame: pd.DataFrame) -> Workspace:
+    """A memory workspace holding the sales frame as ``sales``."""
+    ws = Workspace()
+    ws.put("sales", sales_frame)
+    return ws
+
+
+@pytest.fixture
+def picker(sales_workspace: Workspace) -> ChartPicker:
+    """A picker over ``sales`` with no dashboard."""
+    return ChartPicker("sales", workspace=sales_workspace)
+
+
+def send(widget: ChartPicker, content: dict[str, Any]) -> list[dict[str, Any]]:
+    """Dispatch a front-end message and return what the widget sent back."""
+    sent: list[dict[str, Any]] = []
+    original = widget.send
+    widget.send = lambda message, buffers=None: sent.append(message)  # type: ignore[method-assign]
+    try:
+        widget._dispatch(widget, content, [])
+    finally:
+        widget.send = original  # type: ignore[method-assign]
+    return sent
+
+
+def values(array: Any) -> list[Any]:
+    """A Plotly JSON array as a list: plotly writes numeric arrays as typed base64."""
+    if isinstance(array, dict) and "bdata" in array:
+        raw = base64.b64decode(array["bdata"])
+        return np.frombuffer(raw, dtype=np.dtype(array["dtype"])).tolist()
+    return list(array)
+
+
+def plotted(figure: dict[str, Any]) -> dict[Any, float]:
+    """The first trace of a figure as {x: y} (bar/line) or {label: value} (pie)."""
+    trace = figure["data"][0]
+    if trace.get("type") == "pie":
+        return dict(zip(values(trace["labels"]), values(trace["values"]), strict=True))
+    return dict(zip(values(trace["x"]), values(trace["y"]), strict=True))
+
+
+def test_suggestions_are_titled_specs_of_the_dataset(picker: ChartPicker) -> None:
+    assert picker.suggestions, "a frame with a date and numbers has suggestions"
+    names = {c["name"] for c in picker.columns}
+    for suggestion in picker.suggestions:
+        assert suggestion["dataset"] == "sales"
+        assert suggestion["title"]
+        assert suggestion["kind"] in {"line", "bar", "pie"}
+        assert suggestion["x"] in names
+
+    assert picker.spec["x"] == picker.suggestions[0]["x"]
+    assert picker.figure["data"], "the best suggestion is drawn at once"
+
+
+def test_bar_figure_holds_the_hand_aggregated_sums(picker: ChartPicker) -> None:
+    picker.spec = BAR_BY_REGION
+
+    assert picker.error == ""
+    assert picker.spec["dataset"] == "sales"
+    assert plotted(picker.figure) == {"North": 15.5, "South": 4.0, "East": 12.5}
+
+
+def test_mean_and_daily_line(picker: ChartPicker) -> None:
+    picker.spec = {**BAR_BY_REGION, "agg": "mean", "y": "quantity"}
+    assert plotted(picker.figure) == {"North": 2.5, "South": 1.0, "East": 5.0}
+
+    picker.spec = {
+        "kind": "line",
+        "x": "date",
+        "y": "revenue",
+        "agg": "sum",
+        "bucket": "day",
+    }
+    daily = {
+        pd.Timestamp(x).date().isoformat(): y for x, y in plotted(picker.figure).items()
+    }
+    assert daily == {"2024-01-01": 7.5, "2024-01-02": 12.0, "2024-01-03": 12.5}
+
+
+def test_invalid_kind_is_rejected_and_previous_kept(picker: ChartPicker) -> None:
+    picker.spec = BAR_BY_REGION
+    before = (picker.spec, picker.figure)
+
+    picker.spec = {**BAR_BY_REGION, "kind": "__import__('os').system('x')"}
+
+    assert (picker.spec, picker.figure) == before
+    assert "kind" in picker.error and "previous chart spec is kept" in picker.error
+
+
+def test_missing_column_names_it_and_the_choices(picker: ChartPicker) -> None:
+    picker.spec = BAR_BY_REGION
+
+    picker.spec = {**BAR_BY_REGION, "y": "Revnue"}
+
+    assert picker.spec["y"] == "revenue"
+    assert "'Revnue'" in picker.error
+    assert "Available: date, region, product, quantity, price, revenue." in picker.error
+
+
+def test_add_to_dashboard_calls_the_dashboard(sales_workspace: Workspace) -> None:
+    dashboard = RecordingDashboard()
+    picker = ChartPicker("sales", dashboard=dashboard, workspace=sales_workspace)  # type: ignore[arg-type]
+    picker.spec = {**BAR_BY_REGION, "title": "Revenue by region"}
+    assert picker.has_dashboard
+
+    sent = send(picker, {"kind": "add_to_dashboard", "id": "3"})
+
+    assert sent == [
+        {
+            "kind": "reply",
+            "id": "3",
+            "result": {"title": "Revenue by region", "tile": "chart-1"},
+        }
+    ]
+    spec, title = dashboard.added[0]
+    assert (spec.kind, spec.x, spec.y, spec.agg) == ("bar", "region", "revenue", "sum")
+    assert title == "Revenue by region"
+
+
+def test_add_without_dashboard_says_how_to_attach_one(picker: ChartPicker) -> None:
+    assert not picker.has_dashboard
+
+    sent = send(picker, {"kind": "add_to_dashboard", "id": "4"})
+
+    assert "No dashboard is attached" in sent[0]["error"]
+    assert "dashboard=" in sent[0]["error"]
+
+
+def test_dashboard_name_that_is_not_open(sales_workspace: Workspace) -> None:
+    picker = ChartPicker("sales", dashboard="nowhere", workspace=sales_workspace)
+
+    sent = send(picker, {"kind": "add_to_dashboard", "id": "5"})
+
+    assert "No open dashboard is called 'nowhere'" in sent[0]["error"]
+
+
+def test_workspace_change_updates_columns_and_figure(
+    picker: ChartPicker, sales_workspace: Workspace, sales_frame: pd.DataFrame
+) -> None:
+    picker.spec = BAR_BY_REGION
+
+    sales_workspace.put("sales", sales_frame.assign(revenue=1.0, margin=0.5))
+
+    assert "margin" in {c["name"] for c in picker.columns}
+    assert plotted(picker.figure) == {"North": 2.0, "South": 1.0, "East": 1.0}
+
+
+def test_static_fallback_describes_the_spec_as_text(picker: ChartPicker) -> None:
+    picker.spec = {**BAR_BY_REGION, "title": "<script>alert(1)</script>"}
+
+    data, _ = picker._repr_mimebundle_()
+
+    assert "&lt;script&gt;" in data["text/html"]
+    assert "<script>" not in data["text/html"]
+    assert "<td>region</td>" in data["text/html"]
