@@ -106,16 +106,16 @@ class TransformBuilder(NbdashWidget):
     pipeline = traitlets.Dict().tag(sync=True)
     """The pipeline as JSON, validated on every change; the single source of truth."""
 
-    columns = traitlets.List().tag(sync=True)
+    columns: traitlets.List[dict[str, str]] = traitlets.List().tag(sync=True)
     """The source's columns as ``{name, dtype, kind}`` dicts."""
 
     source_rows = traitlets.Int(0).tag(sync=True)
     """The number of rows of the source dataset."""
 
-    step_columns = traitlets.List().tag(sync=True)
+    step_columns: traitlets.List[Any] = traitlets.List().tag(sync=True)
     """Per step, the columns available after it (None after a failed step)."""
 
-    row_counts = traitlets.List().tag(sync=True)
+    row_counts: traitlets.List[int | None] = traitlets.List().tag(sync=True)
     """Per step, the number of rows after it (None after a failed step)."""
 
     step_errors = traitlets.Dict().tag(sync=True)

@@ -70,10 +70,10 @@ class ChartPicker(NbdashWidget):
     dataset = traitlets.Unicode("").tag(sync=True)
     """The name of the dataset charted."""
 
-    columns = traitlets.List().tag(sync=True)
+    columns: traitlets.List[dict[str, str]] = traitlets.List().tag(sync=True)
     """The dataset's columns as ``{name, dtype, kind}`` dicts."""
 
-    suggestions = traitlets.List().tag(sync=True)
+    suggestions: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     """Suggested chart specs as JSON, best first, each with a title."""
 
     spec = traitlets.Dict().tag(sync=True)
