@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from nbdash.widgets import table as table_module
 from nbdash.widgets.table import Table
 from nbdash.workspace import Workspace
 
@@ -150,13 +151,13 @@ def test_sort_order_is_computed_once_per_version(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    original = pd.Series.sort_values
+    original = table_module.sort_order
 
-    def counting(self: pd.Series, *args: Any, **kwargs: Any) -> Any:
-        calls.append(str(self.name))
-        return original(self, *args, **kwargs)
+    def counting(column: pd.Series, **kwargs: Any) -> Any:
+        calls.append(str(column.name))
+        return original(column, **kwargs)
 
-    monkeypatch.setattr(pd.Series, "sort_values", counting)
+    monkeypatch.setattr(table_module, "sort_order", counting)
     sort = {"column": "revenue", "ascending": True}
     for start in (0, 100, 200):
         ask(

@@ -107,6 +107,29 @@ def _ipc_stream(table: pa.Table) -> bytes:
     return bytes(sink.getvalue())
 
 
+def sort_order(column: pd.Series, *, ascending: bool = True) -> np.ndarray:
+    """Row positions that sort ``column``: stable, missing values last.
+
+    Gives the order of ``column.sort_values(kind="stable")``. Arrow's sort is used
+    because it is several times faster than pandas' on millions of rows; columns
+    Arrow cannot type fall back to pandas.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pa.array(column, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        positions = column.reset_index(drop=True).sort_values(
+            ascending=ascending, kind="stable", na_position="last"
+        )
+        return positions.index.to_numpy()
+
+    direction = "ascending" if ascending else "descending"
+    indices = pc.array_sort_indices(values, order=direction, null_placement="at_end")
+    return indices.to_numpy()
+
+
 class Table(NbdashWidget):
     """A scrolling, sortable, downloadable view of a workspace dataset.
 
@@ -260,11 +283,7 @@ class Table(NbdashWidget):
         )
         order = self._orders.get(key)
         if order is None:
-            column = frame[sort["column"]].reset_index(drop=True)
-            ordered = column.sort_values(
-                ascending=sort["ascending"], kind="stable", na_position="last"
-            )
-            order = ordered.index.to_numpy()
+            order = sort_order(frame[sort["column"]], ascending=sort["ascending"])
             self._orders[key] = order
             while len(self._orders) > _SORT_CACHE_SIZE:
                 self._orders.popitem(last=False)
