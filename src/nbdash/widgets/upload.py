@@ -1,0 +1,418 @@
+"""The Upload widget: send a file from the browser in slices, read it into a dataset.
+
+Jupyter Server silently drops websocket messages over 10 MiB, so the front end never
+sends a file in one message. The protocol, one acknowledged message at a time:
+
+``start {name, size, dataset}``
+    -> ``{upload_id, chunk_size}``; a temporary file is opened.
+``chunk {upload_id, offset}`` + one buffer (at most 4 MiB)
+    -> ``{received}``; the slice is appended when ``offset`` is the bytes received.
+``finish {upload_id, sha256}``
+    -> ``{dataset, version, rows}``; size and SHA-256 are checked, the file is read
+    with :func:`nbdash.ingest.read_table` and stored with ``workspace.put``.
+``abort {upload_id}``
+    -> ``{aborted}``; the temporary file is removed.
+
+Any failure removes the temporary file and leaves the workspace as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import os
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypedDict
+
+import traitlets
+
+from nbdash.errors import NbdashError
+from nbdash.store import validate_dataset_name
+from nbdash.widgets._base import NbdashWidget, handler, static_esm
+
+if TYPE_CHECKING:
+    from nbdash.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1024 * 1024
+"""Bytes per slice the front end is asked to send."""
+
+MAX_CHUNK_SIZE = 4 * 1024 * 1024
+"""The largest slice accepted; far below Jupyter Server's 10 MiB message limit."""
+
+
+class UploadError(NbdashError, ValueError):
+    """An upload that broke the protocol, failed its checks or was aborted."""
+
+
+class StartRequest(TypedDict):
+    """``start``: announce a file."""
+
+    name: str
+    size: int
+    dataset: str
+
+
+class ChunkRequest(TypedDict):
+    """``chunk``: one slice of the file, its bytes in the message buffer."""
+
+    upload_id: str
+    offset: int
+
+
+class FinishRequest(TypedDict):
+    """``finish``: all slices sent; ``sha256`` is the hex digest of the whole file."""
+
+    upload_id: str
+    sha256: str
+
+
+@dataclass
+class _Transfer:
+    """One upload in progress: where its bytes go and what has arrived."""
+
+    upload_id: str
+    filename: str
+    size: int
+    dataset: str
+    path: Path
+    handle: IO[bytes]
+    received: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)
+    started: float = field(default_factory=time.monotonic)
+
+    def discard(self) -> None:
+        """Close and remove the temporary file."""
+        self.handle.close()
+        self.path.unlink(missing_ok=True)
+
+
+def default_dataset_name(filename: str) -> str:
+    """The dataset name suggested for an uploaded file.
+
+    The extension is dropped, runs of characters other than letters and digits become
+    ``_``, and the result is lower-cased. The front end applies the same rule.
+
+    Examples
+    --------
+    >>> default_dataset_name("sales-2024.csv")
+    'sales_2024'
+    >>> default_dataset_name("Q1 Report (final).xlsx")
+    'q1_report_final'
+    >>> default_dataset_name(".csv")
+    'upload'
+    """
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    cleaned = re.sub(r"[^0-9A-Za-z]+", "_", stem).strip("_").lower()
+    return cleaned[:64] or "upload"
+
+
+def _require(content: dict[str, Any], key: str, kind: type) -> Any:
+    value = content.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        received = type(value).__name__
+        message = f"Message field {key!r} must be {kind.__name__}, got {received}."
+        raise UploadError(message)
+    return value
+
+
+def _check_dataset_name(name: str) -> None:
+    # The workspace validates names too, but only after the whole file has travelled;
+    # checking at `start` saves the user the wait.
+    try:
+        validate_dataset_name(name)
+    except ValueError as exc:
+        raise UploadError(str(exc)) from None
+
+
+class Upload(NbdashWidget):
+    """Upload a file from the browser into a workspace dataset.
+
+    Parameters
+    ----------
+    workspace
+        Where the dataset goes; defaults to the process-wide :func:`nbdash.workspace`.
+    name
+        The dataset name; by default it is derived from the file name
+        (``sales-2024.csv`` becomes ``sales_2024``) and editable in the widget.
+
+    Examples
+    --------
+    >>> import nbdash
+    >>> upload = Upload(workspace=nbdash.Workspace(), name="sales")
+    >>> upload.status
+    'idle'
+    """
+
+    _esm = static_esm("upload")
+
+    status = traitlets.Enum(
+        ["idle", "uploading", "reading", "done", "error", "aborted"],
+        default_value="idle",
+    ).tag(sync=True)
+    """Where the upload is: idle, uploading, reading, done, error or aborted."""
+
+    progress = traitlets.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+    """Fraction of the file's bytes received, from 0 to 1."""
+
+    filename = traitlets.Unicode("").tag(sync=True)
+    """The name of the file being (or last) uploaded."""
+
+    dataset = traitlets.Unicode("").tag(sync=True)
+    """The dataset the file is stored as; editable in the widget before uploading."""
+
+    report = traitlets.Dict().tag(sync=True)
+    """The ingest report of the last successful upload (``IngestReport.to_dict()``)."""
+
+    def __init__(
+        self, workspace: Workspace | None = None, name: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(dataset=name or "", **kwargs)
+        if workspace is None:
+            from nbdash.workspace import workspace as default_workspace
+
+            workspace = default_workspace()
+        self._workspace = workspace
+        self._transfer: _Transfer | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        """The workspace that uploaded datasets go to."""
+        return self._workspace
+
+    def upload_dir(self) -> Path:
+        """The folder for partial uploads: ``<store root>/.uploads`` or a temp dir."""
+        root = getattr(getattr(self._workspace, "store", None), "root", None)
+        if root is None:
+            folder = Path(tempfile.gettempdir()) / "nbdash-uploads"
+        else:
+            folder = Path(root) / ".uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def close(self) -> None:
+        """Drop any upload in progress, then close the widget."""
+        self._discard()
+        super().close()
+
+    # -- message handlers --------------------------------------------------------
+
+    @handler("start")
+    def _on_start(self, content: dict[str, Any], buffers: list[memoryview]) -> Any:
+        if self._transfer is not None:
+            message = (
+                f"An upload of {self._transfer.filename!r} is already in progress. "
+                "Abort it or wait for it to finish before starting another."
+            )
+            raise UploadError(message)
+
+        with self._failing():
+            transfer = self._open_transfer(content)
+            self._transfer = transfer
+        with self.hold_sync():
+            self.filename, self.dataset = transfer.filename, transfer.dataset
+            self.status, self.progress, self.error = "uploading", 0.0, ""
+        logger.info(
+            "upload %s started: %s (%d bytes)",
+            transfer.upload_id,
+            transfer.filename,
+            transfer.size,
+        )
+        return {"upload_id": transfer.upload_id, "chunk_size": CHUNK_SIZE}
+
+    @handler("chunk")
+    def _on_chunk(self, content: dict[str, Any], buffers: list[memoryview]) -> Any:
+        with self._failing():
+            transfer = self._current(content)
+            offset = _require(content, "offset", int)
+            data = self._check_chunk(transfer, offset, buffers)
+
+            transfer.handle.write(data)
+            transfer.digest.update(data)
+            transfer.received += len(data)
+
+        self.progress = transfer.received / transfer.size
+        return {"received": transfer.received}
+
+    @handler("finish")
+    def _on_finish(self, content: dict[str, Any], buffers: list[memoryview]) -> Any:
+        with self._failing():
+            transfer = self._current(content)
+            self._check_complete(transfer, _require(content, "sha256", str))
+            transfer.handle.close()
+            self.status = "reading"
+            version, report = self._ingest(transfer)
+
+        self._discard()
+        with self.hold_sync():
+            self.report, self.progress, self.status = report, 1.0, "done"
+        return {
+            "dataset": transfer.dataset,
+            "version": version,
+            "rows": report.get("rows"),
+        }
+
+    @handler("abort")
+    def _on_abort(self, content: dict[str, Any], buffers: list[memoryview]) -> Any:
+        upload_id = content.get("upload_id")
+        transfer = self._transfer
+        # An abort without an id (say, from a reloaded page) ends whatever is running.
+        if transfer is None or upload_id not in (None, transfer.upload_id):
+            return {"aborted": False}
+
+        self._discard()
+        with self.hold_sync():
+            self.status, self.progress = "aborted", 0.0
+        logger.info("upload %s aborted", transfer.upload_id)
+        return {"aborted": True}
+
+    # -- steps -------------------------------------------------------------------
+
+    def _open_transfer(self, content: dict[str, Any]) -> _Transfer:
+        filename = os.path.basename(_require(content, "name", str)) or "upload"
+        size = _require(content, "size", int)
+        dataset = str(content.get("dataset") or "").strip()
+        dataset = dataset or default_dataset_name(filename)
+        _check_dataset_name(dataset)
+        if size <= 0:
+            message = (
+                f"The file {filename!r} is empty (0 bytes). "
+                "Choose a file that holds a table."
+            )
+            raise UploadError(message)
+
+        suffix = Path(filename).suffix[:16]
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by _Transfer.discard
+            dir=self.upload_dir(), prefix="upload-", suffix=suffix, delete=False
+        )
+        upload_id = uuid.uuid4().hex
+        return _Transfer(upload_id, filename, size, dataset, Path(handle.name), handle)
+
+    def _current(self, content: dict[str, Any]) -> _Transfer:
+        upload_id = _require(content, "upload_id", str)
+        transfer = self._transfer
+        if transfer is None or transfer.upload_id != upload_id:
+            message = (
+                f"No upload with id {upload_id!r} is in progress (it finished, was "
+                "aborted or failed). Start the upload again."
+            )
+            raise UploadError(message)
+        return transfer
+
+    @staticmethod
+    def _check_chunk(
+        transfer: _Transfer, offset: int, buffers: list[memoryview]
+    ) -> bytes:
+        if offset != transfer.received:
+            message = (
+                f"Slice of {transfer.filename!r} arrived at offset {offset}, expected "
+                f"{transfer.received}. Slices must be sent in order; "
+                "start the upload again."
+            )
+            raise UploadError(message)
+        if len(buffers) != 1:
+            raise UploadError(
+                f"A chunk carries exactly one buffer, got {len(buffers)}."
+            )
+
+        data = bytes(buffers[0])
+        if not 0 < len(data) <= MAX_CHUNK_SIZE:
+            message = f"A slice must hold 1 to {MAX_CHUNK_SIZE} bytes, got {len(data)}."
+            raise UploadError(message)
+        if transfer.received + len(data) > transfer.size:
+            message = (
+                f"{transfer.filename!r} was announced as {transfer.size} bytes "
+                "but more arrived. Start the upload again."
+            )
+            raise UploadError(message)
+        return data
+
+    @staticmethod
+    def _check_complete(transfer: _Transfer, sha256: str) -> None:
+        if transfer.received != transfer.size:
+            message = (
+                f"{transfer.filename!r} is incomplete: {transfer.received} of "
+                f"{transfer.size} bytes arrived. Start the upload again."
+            )
+            raise UploadError(message)
+
+        actual = transfer.digest.hexdigest()
+        if actual != sha256.strip().lower():
+            message = (
+                f"{transfer.filename!r} was damaged on the way: its SHA-256 is "
+                f"{actual}, the browser computed {sha256}. Start the upload again."
+            )
+            raise UploadError(message)
+
+    def _ingest(self, transfer: _Transfer) -> tuple[Any, dict[str, Any]]:
+        from nbdash.ingest import read_table
+
+        result = read_table(transfer.path, filename=transfer.filename)
+        report = result.report.to_dict()
+        meta = {
+            "source": {"kind": "upload", "filename": transfer.filename},
+            "report": report,
+        }
+        version = self._workspace.put(transfer.dataset, result.frame, meta=meta)
+
+        elapsed = time.monotonic() - transfer.started
+        logger.info(
+            "uploaded %s as dataset %r in %.1f s",
+            transfer.filename,
+            transfer.dataset,
+            elapsed,
+        )
+        return version, report
+
+    def _discard(self) -> None:
+        transfer, self._transfer = self._transfer, None
+        if transfer is not None:
+            transfer.discard()
+
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        """On any error: drop the upload, set ``status`` to error, re-raise."""
+        try:
+            yield
+        except Exception:
+            self._discard()
+            self.status = "error"
+            raise
+
+    # -- static fallback ---------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        return {**data, "text/html": self.to_html()}, metadata
+
+    def to_html(self) -> str:
+        """A static HTML summary of the last upload (all text escaped)."""
+        if not self.report:
+            state = html.escape(self.error or f"No file uploaded ({self.status}).")
+            return f"<div class='nbdash-upload'>{state}</div>"
+
+        columns = self.report.get("columns") or []
+        items = "".join(
+            f"<li>{html.escape(str(c.get('name')))}: "
+            f"{html.escape(str(c.get('dtype')))}</li>"
+            for c in columns
+        )
+        problems = len(self.report.get("problems") or [])
+        head = (
+            f"<b>{html.escape(self.filename)}</b> &rarr; dataset "
+            f"<b>{html.escape(self.dataset)}</b>: {self.report.get('rows')} rows, "
+            f"{len(columns)} columns, {problems} problems"
+        )
+        return f"<div class='nbdash-upload'><p>{head}</p><ul>{items}</ul></div>"
