@@ -118,10 +118,21 @@ def _utf16_without_bom(head: bytes, filename: str) -> str:
 def _guess_legacy_encoding(head: bytes, filename: str) -> str:
     import charset_normalizer
 
-    best = charset_normalizer.from_bytes(head).best()
+    matches = charset_normalizer.from_bytes(head)
+    best = matches.best()
     if best is None:
         raise not_a_table(filename, "binary data (no text encoding fits its bytes)")
     encoding = str(best.encoding)
+
+    # Short samples often fit several code pages equally well; break a tie toward
+    # cp1252, the one Western spreadsheets on Windows write.
+    tied = {
+        match.encoding
+        for match in matches
+        if (match.chaos, match.coherence) == (best.chaos, best.coherence)
+    }
+    if "cp1252" in tied:
+        encoding = "cp1252"
 
     # Bytes 0x80-0x9F are control characters in latin-1 but letters and signs (such
     # as the euro) in cp1252, which is what spreadsheets on Windows write.

@@ -40,7 +40,7 @@ def _read_excel(src: Source, sheet: str | int | None) -> pd.DataFrame:
                 f"Sheets: {', '.join(sheets)}."
             )
             raise IngestError(message, filename=src.filename)
-        return workbook.parse(chosen)
+        return pd.read_excel(workbook, sheet_name=chosen)
 
 
 def _read_parquet(src: Source) -> pd.DataFrame:

@@ -10,7 +10,12 @@ import pandas as pd
 import pyarrow as pa
 
 from nbdash.errors import IngestError
-from nbdash.ingest.csvfile import TextTable, lines_of_rows, read_text_table
+from nbdash.ingest.csvfile import (
+    EXTRA_COLUMN,
+    TextTable,
+    lines_of_rows,
+    read_text_table,
+)
 from nbdash.ingest.detection import (
     decode_sample,
     detect_encoding,
@@ -125,7 +130,12 @@ def _typed_frame(
     names = column_names(text.header)
     series = {}
     for name, original, raw in zip(names, text.header, text.columns, strict=True):
-        typed = infer_column(raw, missing_values=missing_values, dayfirst=dayfirst)
+        is_extra = text.has_extra and original == EXTRA_COLUMN and name == names[-1]
+        if is_extra:
+            # Surplus fields are whatever a broken row held: keep them as written.
+            typed = TypedColumn(raw, raw.null_count)
+        else:
+            typed = infer_column(raw, missing_values=missing_values, dayfirst=dayfirst)
         series[name] = _to_series(typed.values)
         report.columns.append(_column_report(name, original, series[name], typed))
 
