@@ -127,7 +127,8 @@ def sort_order(column: pd.Series, *, ascending: bool = True) -> np.ndarray:
 
     direction = "ascending" if ascending else "descending"
     indices = pc.array_sort_indices(values, order=direction, null_placement="at_end")
-    return indices.to_numpy()
+    order: np.ndarray = indices.to_numpy()
+    return order
 
 
 class Table(NbdashWidget):
@@ -164,7 +165,9 @@ class Table(NbdashWidget):
     row_count = traitlets.Int(0).tag(sync=True)
     """How many rows the dataset has."""
 
-    sort = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    sort: traitlets.Dict[str, Any] | Any = traitlets.Dict(
+        allow_none=True, default_value=None
+    ).tag(sync=True)
     """The sort shown, ``{column, ascending}``, or None for the dataset's own order."""
 
     page_size = traitlets.Int(100, min=1, max=MAX_WINDOW).tag(sync=True)
