@@ -1,0 +1,271 @@
+"""Helpers for the browser tests: servers, screenshots, JupyterLab commands.
+
+The fixtures in ``conftest.py`` use these; tests import them as ``from harness import``
+(pytest puts this folder on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+LOGS = ARTIFACTS / "logs"
+
+SERVER_START_TIMEOUT = 120.0
+"""Seconds to wait for a server's readiness endpoint; JupyterLab needs 20-40 s here."""
+
+UI_TIMEOUT_MS = 90_000
+"""Default Playwright timeout: first loads of JupyterLab are slow on two cores."""
+
+# JupyterLab asks about news and updates in a toast that can cover the notebook.
+LAB_USER_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+@dataclass
+class Server:
+    """A Jupyter server process started by a fixture."""
+
+    url: str
+    """Base URL, ending with ``/``."""
+    token: str
+    """The server's token ("" when it has none)."""
+    root: Path
+    """The folder the server serves notebooks from."""
+    log: Path
+    """File receiving the server's stdout and stderr."""
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+    def page_url(self, path: str) -> str:
+        """Return ``url + path`` with the token as a query parameter."""
+        separator = "&" if "?" in path else "?"
+        suffix = f"{separator}token={self.token}" if self.token else ""
+        return f"{self.url}{path.lstrip('/')}{suffix}"
+
+    def stop(self) -> None:
+        """Stop the server's whole process group (kernels included)."""
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _server_environment(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # Kernels import the nbdash under test even when it is not pip-installed.
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in [str(REPO / "src"), env.get("PYTHONPATH", "")] if part
+    )
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(home / "lab-settings")
+    env["JUPYTERLAB_WORKSPACES_DIR"] = str(home / "lab-workspaces")
+    env.pop("NBDASH_NOTEBOOK_PATH", None)
+    return env
+
+
+def _write_lab_settings(home: Path) -> None:
+    for relative, values in LAB_USER_SETTINGS.items():
+        path = home / "lab-settings" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
+
+
+def start_server(
+    name: str,
+    command: list[str],
+    root: Path,
+    port: int,
+    token: str,
+    ready_path: str | None,
+) -> Server:
+    """Start ``command`` in its own process group and wait until it answers.
+
+    Parameters
+    ----------
+    name
+        Used to name the log file.
+    command
+        The full command line.
+    root
+        Working directory, and the folder the server serves.
+    port, token
+        Where it listens and the token it expects ("" for none).
+    ready_path
+        Path polled until it answers 200; ``None`` to accept any HTTP answer to the
+        base URL's ``voila/static/`` (Voila's single-notebook mode has no
+        ``/api/status``, and its base URL would execute the notebook).
+    """
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{name}-{port}.log"
+    home = root.parent / f".{name}-{port}-home"
+    _write_lab_settings(home)
+
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=_server_environment(home),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}/", token, root, log, process)
+
+    try:
+        _wait_ready(server, ready_path)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_ready(server: Server, ready_path: str | None) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    path = ready_path if ready_path is not None else "voila/static/"
+    request = urllib.request.Request(server.url + path.lstrip("/"))
+    if server.token:
+        request.add_header("Authorization", f"token {server.token}")
+
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            tail = server.log.read_text(errors="replace")[-3000:]
+            pytest.fail(f"server exited with {server.process.returncode}:\n{tail}")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError:
+            if ready_path is None:
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(
+        f"server not ready after {SERVER_START_TIMEOUT:.0f} s; log: {server.log}"
+    )
+
+
+def file_name(test_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot to ``test-artifacts/screenshots/<name>.png``."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{file_name(name)}.png"
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except Exception as error:  # a closed or crashed page has nothing to show
+        path.with_suffix(".txt").write_text(f"no screenshot: {error}")
+    return path
+
+
+# -- JupyterLab helpers --------------------------------------------------------------
+
+
+def open_notebook(page: Any, server: Server, path: str) -> None:
+    """Open ``path`` (relative to the server root) in JupyterLab; await its kernel."""
+    page.goto(server.page_url(f"lab/tree/{path}"))
+    page.wait_for_function("() => window.jupyterapp !== undefined")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+    wait_for_kernel_idle(page)
+
+
+_CURRENT_PANEL = """
+() => {
+  const widget = window.jupyterapp.shell.currentWidget;
+  if (!widget || !widget.sessionContext) { return null; }
+  return widget;
+}
+"""
+
+
+def wait_for_kernel_idle(page: Any, timeout_ms: int = UI_TIMEOUT_MS) -> None:
+    """Wait until the current notebook has a kernel and it is idle."""
+    page.wait_for_function(
+        f"""() => {{
+          const panel = ({_CURRENT_PANEL})();
+          const kernel = panel && panel.sessionContext.session
+            && panel.sessionContext.session.kernel;
+          return Boolean(kernel) && kernel.status === 'idle';
+        }}""",
+        timeout=timeout_ms,
+    )
+
+
+def run_all_cells(page: Any, timeout_ms: int = UI_TIMEOUT_MS) -> None:
+    """Run every cell of the current notebook and wait until none is pending."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # A prompt shows "[*]" while its cell is queued or running.
+    page.wait_for_function(
+        """() => {
+          const prompts = document.querySelectorAll(
+            '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt');
+          return prompts.length > 0 && [...prompts].every(
+            (p) => /\\[\\d+\\]/.test(p.textContent || ''));
+        }""",
+        timeout=timeout_ms,
+    )
+    wait_for_kernel_idle(page, timeout_ms)
+
+
+def save_notebook(page: Any) -> None:
+    """Save the current notebook and wait until the document is clean."""
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function(
+        f"""() => {{
+          const panel = ({_CURRENT_PANEL})();
+          return panel !== null && panel.context.model.dirty === false;
+        }}"""
+    )
+
+
+def write_notebook(path: Path, cells: list[tuple[str, str]], **metadata: Any) -> Path:
+    """Write a notebook of ``(cell_type, source)`` pairs with a Python 3 kernelspec."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    notebook.metadata.update(metadata)
+
+    makers = {
+        "code": nbformat.v4.new_code_cell,
+        "markdown": nbformat.v4.new_markdown_cell,
+    }
+    notebook.cells = [makers[kind](source) for kind, source in cells]
+    nbformat.write(notebook, path)
+    return path
