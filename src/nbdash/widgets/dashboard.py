@@ -102,8 +102,8 @@ class Dashboard(NbdashWidget):
         super().__init__(spec=initial, tiles_content=dict(self._model.contents), **kwargs)
         self.set_trait("name", name)
 
-        self._model.on_spec_change(self._spec_changed)
-        self._model.on_content_change(self._content_changed)
+        self._model.on_spec_change(self._push_spec)
+        self._model.on_content_change(self._push_contents)
         self._bridge.get(self._reconcile)
 
     @property
@@ -148,6 +148,8 @@ class Dashboard(NbdashWidget):
         base = self._bridge.value if self._bridge.value is not None else self._saved
         value = self._model.spec.to_metadata(base)
         self._saved = value
+        if value == self._bridge.value:
+            return  # the notebook holds it already; a set would only mark it dirty
         self._bridge.set(value)
         logger.info("dashboard %r saved (%d tiles)", self.name, len(self._model.spec.tiles))
 
@@ -201,11 +203,11 @@ class Dashboard(NbdashWidget):
         if merged != self._model.spec:
             self._model.replace_spec(merged)
 
-    def _spec_changed(self, spec: DashboardSpec) -> None:
+    def _push_spec(self, spec: DashboardSpec) -> None:
         self.spec = spec
         self.save()
 
-    def _content_changed(self, _tile_ids: set[str]) -> None:
+    def _push_contents(self, _tile_ids: set[str]) -> None:
         self.tiles_content = dict(self._model.contents)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
