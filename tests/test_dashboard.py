@@ -38,7 +38,9 @@ BY_REGION = Pipeline.model_validate(
             {
                 "kind": "group",
                 "by": ["region"],
-                "aggregations": [{"column": "revenue", "func": "sum", "name": "revenue"}],
+                "aggregations": [
+                    {"column": "revenue", "func": "sum", "name": "revenue"}
+                ],
             }
         ],
     }
@@ -98,7 +100,9 @@ def test_layout_past_the_grid_is_rejected_with_the_rule() -> None:
 
 
 def test_tile_without_its_content_names_the_missing_field() -> None:
-    with pytest.raises(ValueError, match="A chart tile needs a 'chart'; tile 'c' has none"):
+    with pytest.raises(
+        ValueError, match="A chart tile needs a 'chart'; tile 'c' has none"
+    ):
         Tile(id="c", kind="chart")
 
 
@@ -223,7 +227,9 @@ class FakeComm:
         pass
 
     def reply(self, msg_id: str, result: Any) -> None:
-        self.receive({"content": {"data": {"kind": "reply", "id": msg_id, "result": result}}})
+        self.receive(
+            {"content": {"data": {"kind": "reply", "id": msg_id, "result": result}}}
+        )
 
 
 @pytest.fixture
@@ -363,7 +369,9 @@ def test_tile_of_missing_dataset_shows_an_error() -> None:
     assert "Dataset 'nowhere' not found" in model.contents[tile.id]["error"]
 
 
-def test_rerunning_add_calls_does_not_duplicate_tiles(sales_workspace: Workspace) -> None:
+def test_rerunning_add_calls_does_not_duplicate_tiles(
+    sales_workspace: Workspace,
+) -> None:
     model = DashboardModel(DashboardSpec(name="d"), sales_workspace)
     first = model.add_chart(chart_bar())
     again = model.add_chart(chart_bar())
@@ -375,7 +383,9 @@ def test_rerunning_add_calls_does_not_duplicate_tiles(sales_workspace: Workspace
     assert model.spec.tile("note").text == "v2"
 
 
-def test_layout_update_validates_and_reports_spec_changes(sales_workspace: Workspace) -> None:
+def test_layout_update_validates_and_reports_spec_changes(
+    sales_workspace: Workspace,
+) -> None:
     model = DashboardModel(full_spec(), sales_workspace)
     seen: list[DashboardSpec] = []
     model.on_spec_change(seen.append)
@@ -386,7 +396,9 @@ def test_layout_update_validates_and_reports_spec_changes(sales_workspace: Works
 
     with pytest.raises(SpecError, match="The layout of tile 'rev' is not valid"):
         model.update_layout([{"id": "rev", "x": 10, "y": 0, "w": 6, "h": 1}])
-    with pytest.raises(SpecError, match="has no tile 'ghost'. Tiles: intro, rev, raw"):
+    with pytest.raises(
+        SpecError, match=r"has no tile 'ghost'\. Tiles: intro, rev, raw"
+    ):
         model.update_layout([{"id": "ghost", "x": 0, "y": 0, "w": 1, "h": 1}])
 
 
@@ -404,7 +416,9 @@ def test_static_html_has_every_tile_in_layout_order_with_text_escaped(
     sales_workspace: Workspace,
 ) -> None:
     spec = full_spec()
-    spec.tiles[2] = Tile(id="raw", kind="table", title="<img src=x onerror=alert(1)>", dataset="sales")
+    spec.tiles[2] = Tile(
+        id="raw", kind="table", title="<img src=x onerror=alert(1)>", dataset="sales"
+    )
     spec.layout["raw"] = TileLayout(x=0, y=0, w=12, h=2)
     spec.layout["intro"] = TileLayout(x=0, y=2, w=12, h=2)
     model = DashboardModel(spec, sales_workspace)
@@ -420,7 +434,9 @@ def test_static_html_has_every_tile_in_layout_order_with_text_escaped(
 
 
 def test_markdown_headings_and_paragraphs_are_escaped() -> None:
-    assert markdown_to_html("# A <b>\n\nx & y") == "<h2>A &lt;b&gt;</h2><p>x &amp; y</p>"
+    assert (
+        markdown_to_html("# A <b>\n\nx & y") == "<h2>A &lt;b&gt;</h2><p>x &amp; y</p>"
+    )
 
 
 @pytest.mark.slow

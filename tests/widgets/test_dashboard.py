@@ -123,11 +123,16 @@ def test_add_calls_save_to_the_notebook_every_time(
 
     sets = comm.sets()
     assert len(sets) == 2
-    assert [t["id"] for t in sets[-1]["dashboards"]["sales"]["tiles"]] == [tile.id, "text-2"]
+    assert [t["id"] for t in sets[-1]["dashboards"]["sales"]["tiles"]] == [
+        tile.id,
+        "text-2",
+    ]
     assert dash.tiles_content[tile.id]["figure"]["data"][0]["type"] == "bar"
 
     dash.remove_tile("text-2")
-    assert [t["id"] for t in comm.sets()[-1]["dashboards"]["sales"]["tiles"]] == [tile.id]
+    assert [t["id"] for t in comm.sets()[-1]["dashboards"]["sales"]["tiles"]] == [
+        tile.id
+    ]
 
 
 def test_layout_message_updates_the_spec_and_saves(
@@ -137,9 +142,16 @@ def test_layout_message_updates_the_spec_and_saves(
     dash.model.replace_spec(saved_spec())
     before = len(comm.sets())
 
-    reply = send(dash, {"kind": "layout", "id": "1", "items": [
-        {"id": "rows", "x": 6, "y": 0, "w": 6, "h": 3},
-    ]})
+    reply = send(
+        dash,
+        {
+            "kind": "layout",
+            "id": "1",
+            "items": [
+                {"id": "rows", "x": 6, "y": 0, "w": 6, "h": 3},
+            ],
+        },
+    )
 
     assert reply == {"kind": "reply", "id": "1", "result": {"tiles": 1}}
     assert dash.spec.layout["rows"] == TileLayout(x=6, y=0, w=6, h=3)
@@ -154,9 +166,16 @@ def test_bad_layout_message_replies_with_the_reason(
     dash = Dashboard("sales", sales_workspace, bridge=bridge)
     dash.model.replace_spec(saved_spec())
 
-    reply = send(dash, {"kind": "layout", "id": "2", "items": [
-        {"id": "rows", "x": 9, "y": 0, "w": 6, "h": 3},
-    ]})
+    reply = send(
+        dash,
+        {
+            "kind": "layout",
+            "id": "2",
+            "items": [
+                {"id": "rows", "x": 9, "y": 0, "w": 6, "h": 3},
+            ],
+        },
+    )
     assert "x + w <= 12" in reply["error"]
     assert dash.spec.layout["rows"] == TileLayout(x=0, y=2, w=6, h=4)
 
@@ -188,7 +207,11 @@ def test_tiles_added_before_the_reply_are_kept_on_top_of_it(
     assert [t.id for t in dash.spec.tiles] == ["intro", "rows", "code"]
     last = comm.sets()[-1]
     assert last["theme"] == "dark"
-    assert [t["id"] for t in last["dashboards"]["sales"]["tiles"]] == ["intro", "rows", "code"]
+    assert [t["id"] for t in last["dashboards"]["sales"]["tiles"]] == [
+        "intro",
+        "rows",
+        "code",
+    ]
 
 
 def test_voila_metadata_message_loads_the_saved_spec(

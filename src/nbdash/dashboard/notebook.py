@@ -60,7 +60,7 @@ def read_nbdash_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     import nbformat
 
-    notebook = nbformat.read(os.fspath(path), as_version=4)
+    notebook = nbformat.read(os.fspath(path), as_version=4)  # type: ignore[no-untyped-call]
     value = notebook.metadata.get(METADATA_KEY, {})
     return _plain(value) if isinstance(value, dict) else {}
 
@@ -74,12 +74,12 @@ def write_nbdash_metadata(path: str | os.PathLike[str], value: dict[str, Any]) -
     """
     import nbformat
 
-    notebook = nbformat.read(os.fspath(path), as_version=4)
+    notebook = nbformat.read(os.fspath(path), as_version=4)  # type: ignore[no-untyped-call]
     notebook.metadata[METADATA_KEY] = value
 
     target = Path(path)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    nbformat.write(notebook, os.fspath(partial))
+    nbformat.write(notebook, os.fspath(partial))  # type: ignore[no-untyped-call]
     os.replace(partial, target)
     logger.info("wrote nbdash metadata to %s", target)
 
@@ -226,7 +226,9 @@ class NotebookBridge:
                 self._mark_closed(f"cannot open a comm ({exc})")
                 return None
             self._comm.on_msg(self._receive)
-            self._comm.on_close(lambda _msg: self._mark_closed("closed by the front end"))
+            self._comm.on_close(
+                lambda _msg: self._mark_closed("closed by the front end")
+            )
         return self._comm
 
     def _create(self) -> Any:

@@ -84,7 +84,7 @@ class DashboardModel:
     # --- changing the spec --------------------------------------------------------
 
     def replace_spec(self, spec: DashboardSpec) -> None:
-        """Show ``spec`` instead of the current one (a spec loaded from the notebook)."""
+        """Show ``spec`` instead of the current one (a saved one)."""
         self._spec = spec
         self.rebuild_pipelines()
         self._publish_spec()
@@ -126,13 +126,17 @@ class DashboardModel:
         """Add a tile of text (paragraphs and ``#`` headings)."""
         tile = self._new_tile("text", title or "", tile_id, text=markdown)
         pipelines = dict(self._spec.pipelines)
-        return self._add(tile, explicit_id=tile_id is not None, pipelines=pipelines, h=2)
+        return self._add(
+            tile, explicit_id=tile_id is not None, pipelines=pipelines, h=2
+        )
 
     def remove_tile(self, tile_id: str) -> None:
         """Remove a tile and its place in the layout."""
         self._spec.tile(tile_id)  # raises SpecError listing the ids
         tiles = [tile for tile in self._spec.tiles if tile.id != tile_id]
-        layout = {key: place for key, place in self._spec.layout.items() if key != tile_id}
+        layout = {
+            key: place for key, place in self._spec.layout.items() if key != tile_id
+        }
         self._spec = self._spec.model_copy(update={"tiles": tiles, "layout": layout})
 
         self.contents.pop(tile_id, None)
@@ -157,7 +161,9 @@ class DashboardModel:
             self._spec = self._spec.model_copy(update={"layout": layout})
             self._publish_spec()
 
-    def _new_tile(self, kind: str, title: str, tile_id: str | None, **fields: Any) -> Tile:
+    def _new_tile(
+        self, kind: str, title: str, tile_id: str | None, **fields: Any
+    ) -> Tile:
         taken = {tile.id for tile in self._spec.tiles}
         if tile_id is None:
             number = len(taken) + 1
@@ -166,12 +172,17 @@ class DashboardModel:
             tile_id = f"{kind}-{number}"
 
         try:
-            return Tile(id=tile_id, kind=kind, title=title, **fields)  # type: ignore[arg-type]
+            return Tile(id=tile_id, kind=kind, title=title, **fields)
         except ValidationError as exc:
             raise SpecError(f"Cannot add a {kind} tile: {exc}") from exc
 
     def _add(
-        self, tile: Tile, *, explicit_id: bool, pipelines: dict[str, Pipeline], h: int = 4
+        self,
+        tile: Tile,
+        *,
+        explicit_id: bool,
+        pipelines: dict[str, Pipeline],
+        h: int = 4,
     ) -> Tile:
         # Re-running a notebook re-runs its add_* calls: a tile that is already there
         # (same id given, or same content without an id) is updated, not duplicated.
@@ -269,7 +280,9 @@ class DashboardModel:
             if pipeline.source == event.name and event.kind != "deleted":
                 self._run_pipeline(output, pipeline)
 
-        direct = [tile.id for tile in self._spec.tiles if tile.source_dataset() == event.name]
+        direct = [
+            tile.id for tile in self._spec.tiles if tile.source_dataset() == event.name
+        ]
         if direct:
             self.refresh(direct)
 
@@ -285,7 +298,9 @@ class DashboardModel:
         self.workspace.put(output, frame, meta=meta)
 
     def _fail_tiles_of(self, dataset: str, message: str) -> None:
-        failed = {tile.id for tile in self._spec.tiles if tile.source_dataset() == dataset}
+        failed = {
+            tile.id for tile in self._spec.tiles if tile.source_dataset() == dataset
+        }
         for tile_id in failed:
             self.contents[tile_id] = {"error": message}
         self._publish_contents(failed)
@@ -319,11 +334,13 @@ class DashboardModel:
 
 
 def table_content(frame: Any, rows: int = TABLE_ROWS) -> dict[str, Any]:
-    """The first ``rows`` rows of ``frame`` as JSON-safe ``{columns, rows, total_rows}``.
+    """The first ``rows`` rows of ``frame``, JSON-safe: columns, rows, total_rows.
 
     Dates become ISO strings and missing values ``None``.
     """
-    head = json.loads(frame.head(rows).to_json(orient="split", date_format="iso", index=False))
+    head = json.loads(
+        frame.head(rows).to_json(orient="split", date_format="iso", index=False)
+    )
     return {
         "columns": [str(column) for column in head["columns"]],
         "rows": head["data"],
@@ -336,7 +353,9 @@ def _parse_layout_item(item: Any) -> tuple[str, TileLayout]:
         message = f"A layout item must be an object with a string 'id'; got {item!r}."
         raise SpecError(message)
     try:
-        place = TileLayout.model_validate({key: item.get(key) for key in ("x", "y", "w", "h")})
+        place = TileLayout.model_validate(
+            {key: item.get(key) for key in ("x", "y", "w", "h")}
+        )
     except ValidationError as exc:
         message = f"The layout of tile {item['id']!r} is not valid: {exc}"
         raise SpecError(message) from exc

@@ -79,13 +79,16 @@ class Tile(BaseModel):
     def _has_its_content(self) -> Tile:
         if not TILE_ID.match(self.id):
             message = (
-                f"Tile id {self.id!r} is not valid. Use 1-64 letters, digits, '_' or '-'."
+                f"Tile id {self.id!r} is not valid. "
+                "Use 1-64 letters, digits, '_' or '-'."
             )
             raise ValueError(message)
         needed = {"chart": self.chart, "table": self.dataset, "text": self.text}
         if needed[self.kind] is None:
             field = {"chart": "chart", "table": "dataset", "text": "text"}[self.kind]
-            message = f"A {self.kind} tile needs a {field!r}; tile {self.id!r} has none."
+            message = (
+                f"A {self.kind} tile needs a {field!r}; tile {self.id!r} has none."
+            )
             raise ValueError(message)
         return self
 
@@ -121,27 +124,32 @@ class DashboardSpec(BaseModel):
         ids = [tile.id for tile in self.tiles]
         duplicates = sorted({tile_id for tile_id in ids if ids.count(tile_id) > 1})
         if duplicates:
-            raise ValueError(f"Tile ids must be unique; repeated: {', '.join(duplicates)}.")
+            raise ValueError(
+                f"Tile ids must be unique; repeated: {', '.join(duplicates)}."
+            )
 
         strays = sorted(set(self.layout) - set(ids))
         if strays:
             message = (
-                f"The layout names tiles the dashboard does not have: {', '.join(strays)}. "
+                "The layout names tiles the dashboard does not have: "
+                f"{', '.join(strays)}. "
                 f"Tiles: {', '.join(ids) or '(none)'}."
             )
             raise ValueError(message)
         return self
 
     def tile(self, tile_id: str) -> Tile:
-        """The tile with id ``tile_id``; :class:`SpecError` listing the ids otherwise."""
+        """The tile ``tile_id``; a :class:`SpecError` listing the ids otherwise."""
         for tile in self.tiles:
             if tile.id == tile_id:
                 return tile
         ids = ", ".join(tile.id for tile in self.tiles) or "(none)"
-        raise SpecError(f"Dashboard {self.name!r} has no tile {tile_id!r}. Tiles: {ids}.")
+        raise SpecError(
+            f"Dashboard {self.name!r} has no tile {tile_id!r}. Tiles: {ids}."
+        )
 
     def ordered_tiles(self) -> list[Tile]:
-        """The tiles in reading order of the layout: top to bottom, then left to right."""
+        """The tiles in the layout's reading order: top to bottom, left to right."""
 
         def position(tile: Tile) -> tuple[int, int]:
             place = self.layout.get(tile.id)

@@ -81,7 +81,9 @@ def _tile_html(tile: Tile, place: TileLayout | None, body: str) -> str:
         )
     else:
         style += "grid-column:1 / span 12;"
-    title = f'<div style="font-weight:bold">{_text(tile.title)}</div>' if tile.title else ""
+    title = (
+        f'<div style="font-weight:bold">{_text(tile.title)}</div>' if tile.title else ""
+    )
     return (
         f'<div class="nbdash-tile" data-tile="{_attr(tile.id)}" style="{style}">'
         f"{title}{body}</div>"
@@ -104,7 +106,7 @@ def _tile_body(tile: Tile, content: Mapping[str, Any], picture: bytes | None) ->
 
 
 def markdown_to_html(markdown: str) -> str:
-    """Paragraphs and ``#`` headings of ``markdown`` as escaped HTML; no other markup."""
+    """Paragraphs and ``#`` headings of ``markdown`` as escaped HTML; nothing else."""
     blocks = [block.strip() for block in markdown.replace("\r\n", "\n").split("\n\n")]
     parts = []
     for block in filter(None, blocks):
@@ -118,7 +120,9 @@ def markdown_to_html(markdown: str) -> str:
 
 def table_html(table: Mapping[str, Any], note: str = "") -> str:
     """A ``{columns, rows}`` table as an escaped HTML table, with an optional note."""
-    head = "".join(f"<th>{_text(str(column))}</th>" for column in table.get("columns", []))
+    head = "".join(
+        f"<th>{_text(str(column))}</th>" for column in table.get("columns", [])
+    )
     rows = "".join(
         "<tr>" + "".join(f"<td>{_text(_cell(value))}</td>" for value in row) + "</tr>"
         for row in table.get("rows", [])
@@ -174,11 +178,10 @@ def _chart_images(
 
 def has_browser() -> bool:
     """Whether kaleido can find a Chromium (``BROWSER_PATH`` or on ``PATH``)."""
+    import importlib.util
     import os
 
-    try:
-        import kaleido  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("kaleido") is None:
         return False
     configured = os.environ.get("BROWSER_PATH", "")
     if configured:
@@ -193,13 +196,15 @@ def render_svgs(figures: Mapping[str, Any]) -> dict[str, bytes]:
     dashboard's static output from paying that start-up once per chart. The work
     runs in its own thread because a kernel's thread already runs an event loop.
     """
-    import kaleido
+    import kaleido  # type: ignore[import-untyped]  # kaleido ships no types
 
     async def render() -> dict[str, bytes]:
         # mathjax=False: the default loads MathJax from a CDN, which hangs offline.
         async with kaleido.Kaleido(n=1, mathjax=False, timeout=IMAGE_TIMEOUT_S) as k:
             options = {"format": "svg", "width": 700, "height": 400}
-            return {key: await k.calc_fig(fig, opts=options) for key, fig in figures.items()}
+            return {
+                key: await k.calc_fig(fig, opts=options) for key, fig in figures.items()
+            }
 
     result: dict[str, bytes] = {}
     failure: list[BaseException] = []

@@ -97,9 +97,13 @@ class Dashboard(NbdashWidget):
         self._saved = self._read_saved(name)
         self._changed_here = False
 
-        initial = DashboardSpec.from_metadata(self._saved, name) or DashboardSpec(name=name)
+        initial = DashboardSpec.from_metadata(self._saved, name) or DashboardSpec(
+            name=name
+        )
         self._model = DashboardModel(initial, workspace)
-        super().__init__(spec=initial, tiles_content=dict(self._model.contents), **kwargs)
+        super().__init__(
+            spec=initial, tiles_content=dict(self._model.contents), **kwargs
+        )
         self.set_trait("name", name)
 
         self._model.on_spec_change(self._push_spec)
@@ -151,7 +155,9 @@ class Dashboard(NbdashWidget):
         if value == self._bridge.value:
             return  # the notebook holds it already; a set would only mark it dirty
         self._bridge.set(value)
-        logger.info("dashboard %r saved (%d tiles)", self.name, len(self._model.spec.tiles))
+        logger.info(
+            "dashboard %r saved (%d tiles)", self.name, len(self._model.spec.tiles)
+        )
 
     # --- front-end messages ---------------------------------------------------------
 
@@ -165,10 +171,14 @@ class Dashboard(NbdashWidget):
         return {"tiles": len(items)}
 
     @handler("notebook_metadata")
-    def _on_notebook_metadata(self, content: dict[str, Any], _buffers: list[memoryview]) -> Any:
+    def _on_notebook_metadata(
+        self, content: dict[str, Any], _buffers: list[memoryview]
+    ) -> Any:
         value = content.get("value")
         if value is not None and not isinstance(value, dict):
-            raise SpecError(f"notebook_metadata needs an object 'value'; got {value!r}.")
+            raise SpecError(
+                f"notebook_metadata needs an object 'value'; got {value!r}."
+            )
         self._reconcile(value or {})
         return {"tiles": len(self._model.spec.tiles)}
 
@@ -236,5 +246,9 @@ def _merge(live: DashboardSpec, local: DashboardSpec) -> DashboardSpec:
             layout[tile.id] = local.layout[tile.id]
     pipelines = {**local.pipelines, **live.pipelines}
     return live.model_copy(
-        update={"tiles": [*live.tiles, *added], "layout": layout, "pipelines": pipelines}
+        update={
+            "tiles": [*live.tiles, *added],
+            "layout": layout,
+            "pipelines": pipelines,
+        }
     )
