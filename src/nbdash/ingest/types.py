@@ -22,7 +22,6 @@ MISSING_LOOKALIKES = ("NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", 
 
 _INTEGER = r"^[+-]?\d+$"
 _NUMBER = r"^[+-]?[$€£]?\s?[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][+-]?\d+)?%?$"
-_LEADING_ZERO = r"^[+-]?[$€£]?\s?[+-]?0\d"
 _ISO_DATE = (
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
@@ -30,6 +29,7 @@ _NUMERIC_DATE = r"^\d{1,2}([/.-])\d{1,2}[/.-]\d{4}( \d{1,2}:\d{2}(:\d{2})?)?$"
 _SLASHED_ISO = r"^\d{4}/\d{1,2}/\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?$"
 _TIMES = ("", " %H:%M", " %H:%M:%S")
 _MOSTLY = 0.9
+_SAMPLE = 1000
 
 
 @dataclass
@@ -66,12 +66,31 @@ def infer_column(
             pc.if_else(is_missing, pa.scalar(None, pa.string()), text), missing
         )
 
+    # Each type is tried on a sample first: most columns are rejected in microseconds.
+    sample = _present_sample(cleaned)
     for convert in (_as_boolean, _as_integer, _as_number, _as_datetime):
+        if convert(sample, dayfirst) is None:
+            continue
         typed = convert(cleaned, dayfirst)
         if typed is not None:
             typed.missing = missing
             return typed
-    return _as_text(text, cleaned, is_missing, missing)
+    return _as_text(text, cleaned, is_missing, missing, sample)
+
+
+def _present_sample(values: pa.Array) -> pa.Array:
+    head = values.slice(0, _SAMPLE).drop_null()
+    return head if len(head) else values.drop_null().slice(0, _SAMPLE)
+
+
+def _has_leading_zero(values: pa.Array) -> bool:
+    """Whether a value is like 00123 or 0x1F: an identifier, not a number."""
+    starts = pc.or_(pc.starts_with(values, "0"), pc.starts_with(values, "-0"))
+    zeros = values.filter(pc.fill_null(starts, False))
+    if len(zeros) == 0:
+        return False
+    plain_zero = pc.match_substring_regex(zeros, r"^-?0(\.\d*)?([eE][+-]?\d+)?$")
+    return not bool(pc.all(plain_zero).as_py())
 
 
 def _all_match(values: pa.Array, pattern: str) -> bool:
@@ -95,28 +114,38 @@ def _as_boolean(values: pa.Array, dayfirst: bool | None) -> TypedColumn | None:
 
 
 def _as_integer(values: pa.Array, dayfirst: bool | None) -> TypedColumn | None:
-    if not _all_match(values, _INTEGER) or _any_match(values, _LEADING_ZERO):
-        return None
     try:
-        return TypedColumn(pc.cast(values, pa.int64()), 0)
+        converted = pc.cast(values, pa.int64())
     except pa.ArrowInvalid:
-        # Wider than 64 bits: account numbers and the like, which stay text.
+        # Not integers, or wider than 64 bits (account numbers stay text).
         return None
+    if _has_leading_zero(values):
+        return None
+    return TypedColumn(converted, 0)
 
 
 def _as_number(values: pa.Array, dayfirst: bool | None) -> TypedColumn | None:
+    if _has_leading_zero(values):
+        return None
+    try:
+        converted = pc.cast(values, pa.float64())
+    except pa.ArrowInvalid:
+        return _as_decorated_number(values)
+    if pc.any(pc.or_(pc.is_nan(converted), pc.is_inf(converted))).as_py():
+        # "nan" and "inf" as words are text, like the other missing look-alikes.
+        return None
+    return TypedColumn(converted, 0)
+
+
+def _as_decorated_number(values: pa.Array) -> TypedColumn | None:
+    """Numbers written with currency signs, thousands separators or percent signs."""
     if not _all_match(values, _NUMBER) or not _all_match(values, r"\d"):
         return None
-    if _any_match(values, _LEADING_ZERO):
-        # 00123 is a postal code or an ID, not the number 123.
-        return None
-
     notes = _number_notes(values)
     plain = pc.replace_substring_regex(values, r"[$€£,%\s]", "")
     is_whole = not _any_match(plain, r"[.eE]")
-    target = pa.int64() if is_whole else pa.float64()
     try:
-        converted = pc.cast(plain, target)
+        converted = pc.cast(plain, pa.int64() if is_whole else pa.float64())
     except pa.ArrowInvalid:
         return None
     return TypedColumn(converted, 0, notes)
@@ -190,13 +219,26 @@ def _first_format_that_fits(
 
 
 def _as_text(
-    text: pa.Array, cleaned: pa.Array, is_missing: pa.Array, missing: int
+    text: pa.Array,
+    cleaned: pa.Array,
+    is_missing: pa.Array,
+    missing: int,
+    sample: pa.Array,
 ) -> TypedColumn:
     values = pc.if_else(is_missing, pa.scalar(None, pa.string()), text)
     column = TypedColumn(values, missing)
-    _explain_almost_numbers(cleaned, column)
+    if _number_share(sample) >= _MOSTLY:
+        _explain_almost_numbers(cleaned, column)
     _note_missing_lookalikes(cleaned, column)
     return column
+
+
+def _number_share(values: pa.Array) -> float:
+    if len(values) == 0:
+        return 0.0
+    return (pc.sum(pc.match_substring_regex(values, _NUMBER)).as_py() or 0) / len(
+        values
+    )
 
 
 def _explain_almost_numbers(cleaned: pa.Array, column: TypedColumn) -> None:
