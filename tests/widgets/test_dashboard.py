@@ -257,3 +257,13 @@ def test_mimebundle_has_the_widget_view_and_static_html(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in data["text/html"]
     assert "Note &lt;b&gt;" in data["text/html"]
     assert "<script>" not in data["text/html"]
+
+
+def test_named_finds_the_latest_dashboard_of_that_name(
+    sales_workspace: Workspace, bridge: NotebookBridge
+) -> None:
+    first = Dashboard("lookup", sales_workspace, bridge=bridge)
+    assert Dashboard.named("lookup") is first
+    second = Dashboard("lookup", sales_workspace, bridge=bridge)
+    assert Dashboard.named("lookup") is second
+    assert Dashboard.named("no such dashboard") is None

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+import weakref
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import traitlets
 
@@ -81,6 +82,15 @@ class Dashboard(NbdashWidget):
     tiles_content = traitlets.Dict().tag(sync=True)
     """Each tile's content by id: ``figure``, ``table``, ``text`` or ``error``."""
 
+    _open: ClassVar[weakref.WeakValueDictionary[str, Dashboard]] = (
+        weakref.WeakValueDictionary()
+    )
+
+    @classmethod
+    def named(cls, name: str) -> Dashboard | None:
+        """The latest dashboard called ``name`` created in this kernel, if any."""
+        return cls._open.get(name)
+
     def __init__(
         self,
         name: str,
@@ -109,6 +119,7 @@ class Dashboard(NbdashWidget):
         self._model.on_spec_change(self._push_spec)
         self._model.on_content_change(self._push_contents)
         self._bridge.get(self._reconcile)
+        Dashboard._open[name] = self
 
     @property
     def model(self) -> DashboardModel:
