@@ -11,11 +11,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# Imported eagerly: the submodule and the function share the name `workspace`, and a
+# lazy import of the submodule would replace the function on the package.
+from nbdash.workspace import Workspace, workspace
+
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "Workspace": "nbdash.workspace",
-    "workspace": "nbdash.workspace",
     "Store": "nbdash.store",
     "read_table": "nbdash.ingest",
     "Pipeline": "nbdash.transform",
@@ -31,7 +33,7 @@ _PUBLIC = {
     "load": "nbdash._api",
 }
 
-__all__ = [*sorted(_PUBLIC), "__version__"]
+__all__ = [*sorted(_PUBLIC), "Workspace", "__version__", "workspace"]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
-import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,17 +297,3 @@ def set_default_workspace(ws: Workspace | None) -> None:
     global _default
     with _default_lock:
         _default = ws
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``nbdash.workspace()`` work after ``nbdash.workspace`` was imported.
-
-    Importing the submodule sets the package attribute ``workspace`` to this module,
-    hiding the function of the same name that the public API promises.
-    """
-
-    def __call__(self) -> Workspace:
-        return workspace()
-
-
-sys.modules[__name__].__class__ = _CallableModule
