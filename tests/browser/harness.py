@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -87,10 +88,39 @@ def _server_environment(home: Path) -> dict[str, str]:
         part for part in [str(REPO / "src"), env.get("PYTHONPATH", "")] if part
     )
     env["JUPYTER_PLATFORM_DIRS"] = "1"
+    overlay = _checkout_data_dir(home)
+    if overlay is not None:
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            part for part in [str(overlay), env.get("JUPYTER_PATH", "")] if part
+        )
     env["JUPYTERLAB_SETTINGS_DIR"] = str(home / "lab-settings")
     env["JUPYTERLAB_WORKSPACES_DIR"] = str(home / "lab-workspaces")
     env.pop("NBDASH_NOTEBOOK_PATH", None)
     return env
+
+
+def _checkout_data_dir(home: Path) -> Path | None:
+    """Expose the checkout's lab extension and Voila template when not installed.
+
+    ``pip install -e .`` puts them under ``<prefix>/share/jupyter``; without it, a
+    Jupyter data folder of symlinks into ``src/`` serves the same files.
+    """
+    installed = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "nbdash"
+    built = REPO / "src" / "nbdash" / "labextension"
+    if installed.exists() or not (built / "package.json").exists():
+        return None
+
+    data = home / "jupyter-data"
+    links = {
+        data / "labextensions" / "nbdash": built,
+        data / "voila" / "templates" / "nbdash": REPO
+        / "src/nbdash/publish/voila_template",
+    }
+    for link, target in links.items():
+        if target.exists() and not link.exists():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(target, target_is_directory=True)
+    return data
 
 
 def _write_lab_settings(home: Path) -> None:
@@ -223,8 +253,14 @@ def wait_for_kernel_idle(page: Any, timeout_ms: int = UI_TIMEOUT_MS) -> None:
     )
 
 
-def run_all_cells(page: Any, timeout_ms: int = UI_TIMEOUT_MS) -> None:
-    """Run every cell of the current notebook and wait until none is pending."""
+def run_all_cells(
+    page: Any, timeout_ms: int = UI_TIMEOUT_MS, allow_errors: bool = False
+) -> None:
+    """Run every cell of the current notebook and wait until none is pending.
+
+    Fails the test with the exception's name and message when a cell raised, unless
+    ``allow_errors``.
+    """
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     # A prompt shows "[*]" while its cell is queued or running.
     page.wait_for_function(
@@ -237,6 +273,30 @@ def run_all_cells(page: Any, timeout_ms: int = UI_TIMEOUT_MS) -> None:
         timeout=timeout_ms,
     )
     wait_for_kernel_idle(page, timeout_ms)
+
+    error = page.evaluate(_FIRST_CELL_ERROR)
+    if error is not None and not allow_errors:
+        pytest.fail(f"a notebook cell raised {error}", pytrace=False)
+
+
+# Reads the notebook model, not the DOM: error outputs and stderr look alike there.
+_FIRST_CELL_ERROR = f"""
+() => {{
+  const panel = ({_CURRENT_PANEL})();
+  const cells = panel.content.model.cells;
+  for (let i = 0; i < cells.length; i++) {{
+    const cell = cells.get(i);
+    if (cell.type !== 'code') {{ continue; }}
+    for (let j = 0; j < cell.outputs.length; j++) {{
+      const output = cell.outputs.get(j).toJSON();
+      if (output.output_type === 'error') {{
+        return `${{output.ename}}: ${{output.evalue}} (cell ${{i}})`;
+      }}
+    }}
+  }}
+  return null;
+}}
+"""
 
 
 def save_notebook(page: Any) -> None:
