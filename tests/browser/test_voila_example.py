@@ -1,0 +1,52 @@
+"""Open the example dashboard notebook in Voila and find every chart drawn."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from harness import REPO
+
+EXAMPLE = REPO / "examples" / "sales_dashboard.ipynb"
+
+
+def _saved_chart_titles(notebook: Path) -> list[str]:
+    metadata = nbformat.read(notebook, as_version=4).metadata.get("nbdash", {})
+    titles = []
+    for spec in metadata.get("dashboards", {}).values():
+        titles += [
+            tile.get("title", "")
+            for tile in spec.get("tiles", [])
+            if tile.get("kind") == "chart"
+        ]
+    return titles
+
+
+def test_voila_draws_every_chart_of_the_example(
+    voila_server: Any, tmp_path: Path, page: Any
+) -> None:
+    assert EXAMPLE.is_file(), f"the example notebook is missing: {EXAMPLE}"
+    notebook = tmp_path / EXAMPLE.name
+    shutil.copyfile(EXAMPLE, notebook)
+
+    server = voila_server(notebook)
+    page.goto(server.url, timeout=240_000)
+    page.locator(".nbdash-dashboard .grid-stack-item").first.wait_for(timeout=240_000)
+    charts = page.locator(".nbdash-dashboard .nbdash-chart")
+    charts.first.locator(".main-svg").first.wait_for(timeout=120_000)
+
+    chart_count = charts.count()
+    assert chart_count >= 2
+    for index in range(chart_count):
+        chart = charts.nth(index)
+        chart.locator(".main-svg").first.wait_for()
+        # A drawn plotly chart has at least one trace group inside its SVG.
+        assert chart.locator(".main-svg .trace, .main-svg .slice").count() > 0
+
+    for title in _saved_chart_titles(notebook):
+        tile = page.locator(".nbdash-dashboard .grid-stack-item").filter(
+            has=page.locator(".nbdash-tile-title", has_text=title)
+        )
+        assert tile.locator(".main-svg").count() > 0, f"chart tile {title!r} not drawn"
