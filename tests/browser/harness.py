@@ -240,6 +240,12 @@ _CURRENT_PANEL = """
 """
 
 
+def has_nbdash_extension(page: Any) -> bool:
+    """Whether JupyterLab activated nbdash's notebook-metadata plugin."""
+    check = "() => window.jupyterapp.isPluginActivated('nbdash:notebook-metadata')"
+    return bool(page.evaluate(check))
+
+
 def wait_for_kernel_idle(page: Any, timeout_ms: int = UI_TIMEOUT_MS) -> None:
     """Wait until the current notebook has a kernel and it is idle."""
     page.wait_for_function(

@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from harness import Server, open_notebook, run_all_cells, save_notebook, write_notebook
+from harness import (
+    Server,
+    has_nbdash_extension,
+    open_notebook,
+    run_all_cells,
+    save_notebook,
+    write_notebook,
+)
 
 DASHBOARD_CELL = """
 import nbdash
@@ -58,6 +65,7 @@ def test_dragged_tile_layout_is_saved_in_notebook(
 ) -> None:
     notebook = write_notebook(notebook_dir / "layout.ipynb", [("code", DASHBOARD_CELL)])
     open_notebook(page, lab_server, "layout.ipynb")
+    assert has_nbdash_extension(page), "nbdash's JupyterLab extension is not active"
     run_all_cells(page)
     _tile(page, "Notes").wait_for()
     _tile(page, "Logistics").wait_for()

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness import Server, open_notebook, run_all_cells, write_notebook
+from harness import (
+    Server,
+    has_nbdash_extension,
+    open_notebook,
+    run_all_cells,
+    write_notebook,
+)
 
 INLINE_WIDGET = '''
 import anywidget
@@ -40,6 +46,7 @@ def test_lab_renders_inline_anywidget(
     greeting = page.locator(".smoke-greeting")
     greeting.wait_for()
     assert greeting.inner_text() == "Hello from nbdash smoke 42"
+    assert has_nbdash_extension(page), "nbdash's JupyterLab extension is not active"
 
 
 def test_voila_renders_markdown(voila_server: Any, tmp_path: Path, page: Any) -> None:
