@@ -147,3 +147,58 @@ def test_parse_value_types(text: str, expected: object) -> None:
 
     assert value == expected
     assert type(value) is type(expected)
+
+
+@pytest.mark.slow
+def test_demo_headless_runs_copy_and_writes_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = tmp_path / "example" / "sales_dashboard.ipynb"
+    example.parent.mkdir()
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    tiles = [{"id": "a", "kind": "text", "text": "x"}, {"id": "b", "kind": "text"}]
+    notebook.metadata["nbdash"] = {
+        "version": 1,
+        "dashboards": {"sales": {"tiles": tiles}},
+    }
+    notebook.cells = [nbformat.v4.new_code_cell("print('revenue', 40 + 2)")]
+    nbformat.write(notebook, example)
+    monkeypatch.setattr("nbdash.cli._find_demo_notebook", lambda: example)
+    folder = tmp_path / "demo"
+
+    code = main(["demo", "--headless", "--dir", str(folder)])
+
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert (folder / "sales_dashboard.ipynb").is_file()
+    executed = nbformat.read(folder / "sales_dashboard.out.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"] == "revenue 42\n"
+    html = (folder / "sales_dashboard.html").read_text(encoding="utf-8")
+    assert "revenue 42" in html
+    assert "Ran 1 code cells" in printed
+    assert "'sales' (2 tiles)" in printed
+    assert str(folder / "sales_dashboard.html") in printed
+
+
+def test_server_commands_for_voila_and_lab(tmp_path: Path) -> None:
+    from nbdash.cli import _server_command
+
+    notebook = tmp_path / "sales_dashboard.ipynb"
+
+    voila = _server_command(notebook, "voila", 9000, no_browser=True)
+    lab = _server_command(notebook, "lab", None, no_browser=False)
+
+    assert voila[1:] == [
+        "-m",
+        "voila",
+        "sales_dashboard.ipynb",
+        "--port=9000",
+        "--no-browser",
+    ]
+    assert lab[1:4] == ["-m", "jupyterlab", "sales_dashboard.ipynb"]
+    assert "--port=9000" not in lab
