@@ -187,7 +187,11 @@ class UploadView {
     this.input.disabled = busy;
     if (status === "reading") this.progressText.textContent = "Reading the file…";
     if (status === "aborted") this.progressText.textContent = "Upload aborted.";
-    if (status === "done") this.bar.value = 1;
+    if (status === "error") this.progressText.textContent = "Upload failed.";
+    if (status === "done") {
+      this.bar.value = 1;
+      this.progressText.textContent = `Done: stored as dataset ${this.model.get("dataset")}.`;
+    }
   }
 
   private renderReport(): void {
