@@ -17,7 +17,7 @@ from nbdash.store import Store
 from nbdash.workspace import Workspace
 
 workspace = Workspace(store=Store(".nbdash"))
-upload = nbdash.Upload(workspace=workspace, name="orders")
+upload = nbdash.Upload(workspace=workspace, dataset="orders")
 upload
 """
 
@@ -58,8 +58,8 @@ def test_upload_csv_in_chunks_reaches_the_store(
     widget.get_by_role("button", name="Upload").click()
 
     report = widget.locator(".report")
-    report.get_by_text(f"{ROWS} rows, 6 columns").wait_for(timeout=180_000)
-    assert "orders-2024.csv → orders" in report.inner_text()
+    summary = f"orders-2024.csv → orders: {ROWS} rows, 6 columns"
+    report.get_by_text(summary, exact=True).wait_for(timeout=180_000)
 
     stored = pd.read_parquet(_latest_parquet(notebook_dir / ".nbdash" / "orders"))
     assert len(stored) == ROWS

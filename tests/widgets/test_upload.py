@@ -161,7 +161,7 @@ def test_dataset_name_defaults_to_the_file_name(
 def test_name_given_to_the_widget_is_used(
     stored_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    widget = Upload(workspace=stored_workspace, name="sales")
+    widget = Upload(workspace=stored_workspace, dataset="sales")
     messages: Sent = []
     monkeypatch.setattr(
         widget,

@@ -73,7 +73,10 @@ def dashboard_to_html(
 
 
 def _tile_html(tile: Tile, place: TileLayout | None, body: str) -> str:
-    style = "border:1px solid #ddd;border-radius:4px;overflow:auto;padding:4px 8px;"
+    style = (
+        "border:1px solid #ddd;border-radius:4px;overflow:auto;padding:4px 8px;"
+        "display:flex;flex-direction:column;"
+    )
     if place is not None:
         style += (
             f"grid-column:{place.x + 1} / span {place.w};"
@@ -100,7 +103,9 @@ def _tile_body(tile: Tile, content: Mapping[str, Any], picture: bytes | None) ->
     if "figure" in content:
         if picture is not None:
             source = "data:image/svg+xml;base64," + base64.b64encode(picture).decode()
-            return f'<img alt="{_attr(tile.title)}" src="{source}" style="width:100%">'
+            # A flex item that may shrink: the picture fits the tile's saved size.
+            fit = "flex:1 1 auto;min-height:0;width:100%;object-fit:contain"
+            return f'<img alt="{_attr(tile.title)}" src="{source}" style="{fit}">'
         return _chart_as_table(content["figure"])
     return '<p style="color:#777">(no content)</p>'
 

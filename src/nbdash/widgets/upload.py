@@ -148,7 +148,7 @@ class Upload(NbdashWidget):
     Examples
     --------
     >>> import nbdash
-    >>> upload = Upload(workspace=nbdash.Workspace(), name="sales")
+    >>> upload = Upload(workspace=nbdash.Workspace(), dataset="sales")
     >>> upload.status
     'idle'
     """
@@ -174,9 +174,12 @@ class Upload(NbdashWidget):
     """The ingest report of the last successful upload (``IngestReport.to_dict()``)."""
 
     def __init__(
-        self, workspace: Workspace | None = None, name: str | None = None, **kwargs: Any
+        self,
+        dataset: str | None = None,
+        workspace: Workspace | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(dataset=name or "", **kwargs)
+        super().__init__(dataset=dataset or "", **kwargs)
         if workspace is None:
             from nbdash.workspace import workspace as default_workspace
 
