@@ -31,7 +31,7 @@ def _dashboard_html(executed: Path) -> str:
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             html = output.get("data", {}).get("text/html", "")
-            if "nbdash-dashboard" in html:
+            if "nbdash-static" in html:
                 return str(html)
     raise AssertionError(f"no static dashboard output in {executed}")
 
