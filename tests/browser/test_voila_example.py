@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from harness import REPO
+from harness import REPO, SCREENSHOTS
 
 EXAMPLE = REPO / "examples" / "sales_dashboard.ipynb"
 
@@ -44,6 +44,11 @@ def test_voila_draws_every_chart_of_the_example(
         chart.locator(".main-svg").first.wait_for()
         # A drawn plotly chart has at least one trace group inside its SVG.
         assert chart.locator(".main-svg .trace, .main-svg .slice").count() > 0
+
+    dashboard = page.locator(".nbdash-dashboard").first
+    dashboard.scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    dashboard.screenshot(path=str(SCREENSHOTS / "voila_example_dashboard.png"))
 
     for title in _saved_chart_titles(notebook):
         tile = page.locator(".nbdash-dashboard .grid-stack-item").filter(
