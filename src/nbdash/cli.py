@@ -15,6 +15,7 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -253,12 +254,30 @@ def _serve(notebook: Path, mode: str, port: int | None, no_browser: bool) -> int
 
     logger.debug("Running %s", command)
     process = subprocess.Popen(command, cwd=notebook.parent)
+    # A SIGTERM to this command must not orphan the server it started.
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         return EXIT_OK if process.wait() == 0 else EXIT_ERROR
-    except KeyboardInterrupt:
-        process.terminate()
-        process.wait(timeout=30)
+    except (KeyboardInterrupt, SystemExit):
         return EXIT_OK
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _stop(process)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _server_command(
