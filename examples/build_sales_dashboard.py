@@ -43,12 +43,18 @@ CELLS = [
     ("markdown", INTRO),
     ("code", PARAMETERS),
     ("code", LOAD),
-    ("markdown", "Drop a CSV of bills here to replace the `sales` dataset: every tile "
-     "built on it redraws."),
+    (
+        "markdown",
+        "Drop a CSV of bills here to replace the `sales` dataset: every tile "
+        "built on it redraws.",
+    ),
     ("code", 'nbdash.Upload(dataset="sales")'),
     ("code", 'nbdash.Table("sales")'),
-    ("markdown", "Reshape the data point-and-click; **Apply** saves the result as a "
-     "new dataset, and the **Code** panel shows the pandas code."),
+    (
+        "markdown",
+        "Reshape the data point-and-click; **Apply** saves the result as a "
+        "new dataset, and the **Code** panel shows the pandas code.",
+    ),
     ("code", 'nbdash.TransformBuilder("sales", output="sales_by_day")'),
     ("code", 'nbdash.ChartPicker("sales", dashboard="Sales")'),
     ("code", 'dashboard = nbdash.Dashboard("Sales")\ndashboard'),
@@ -77,30 +83,61 @@ def dashboard_spec() -> DashboardSpec:
     )
     charts = {
         "revenue-by-day": ChartSpec(
-            kind="bar", dataset="sales_by_day", x="day", y="revenue", agg="sum",
-            color="time", title="Revenue by day",
+            kind="bar",
+            dataset="sales_by_day",
+            x="day",
+            y="revenue",
+            agg="sum",
+            color="time",
+            title="Revenue by day",
         ),
         "lunch-dinner": ChartSpec(
-            kind="pie", dataset="sales", x="time", y="total_bill", agg="sum",
+            kind="pie",
+            dataset="sales",
+            x="time",
+            y="total_bill",
+            agg="sum",
             title="Revenue: lunch and dinner",
         ),
         "party-size": ChartSpec(
-            kind="bar", dataset="sales", x="size", y=None, agg="count",
+            kind="bar",
+            dataset="sales",
+            x="size",
+            y=None,
+            agg="count",
             title="Bills by party size",
         ),
         "turnover": ChartSpec(
-            kind="line", dataset="turnover", x="date", y="turnover_index", agg="mean",
-            bucket="quarter", title="Electrical equipment turnover (quarterly mean)",
+            kind="line",
+            dataset="turnover",
+            x="date",
+            y="turnover_index",
+            agg="mean",
+            bucket="quarter",
+            title="Electrical equipment turnover (quarterly mean)",
         ),
     }
     tiles = [
-        Tile(id="intro", kind="text", title="About", text=(
-            "Revenue from 244 restaurant bills, by day and sitting.\n\n"
-            "Replace the data with the upload widget or `nbdash run -p sales_csv ...`."
-        )),
-        *(Tile(id=key, kind="chart", title=spec.title, chart=spec)
-          for key, spec in charts.items()),
-        Tile(id="by-day-table", kind="table", title="Sales by day", dataset="sales_by_day"),
+        Tile(
+            id="intro",
+            kind="text",
+            title="About",
+            text=(
+                "Revenue from 244 restaurant bills, by day and sitting.\n\n"
+                "Replace the data with the upload widget or "
+                "`nbdash run -p sales_csv ...`."
+            ),
+        ),
+        *(
+            Tile(id=key, kind="chart", title=spec.title, chart=spec)
+            for key, spec in charts.items()
+        ),
+        Tile(
+            id="by-day-table",
+            kind="table",
+            title="Sales by day",
+            dataset="sales_by_day",
+        ),
     ]
     layout = {
         "intro": TileLayout(x=0, y=0, w=4, h=4),
@@ -119,12 +156,18 @@ def build() -> nbformat.NotebookNode:
     """The example notebook, without outputs, with its saved dashboard."""
     notebook = nbformat.v4.new_notebook()
     for kind, source in CELLS:
-        make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+        make = (
+            nbformat.v4.new_markdown_cell
+            if kind == "markdown"
+            else nbformat.v4.new_code_cell
+        )
         notebook.cells.append(make(source))
     notebook.cells[1].metadata["tags"] = ["parameters"]
 
     notebook.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3", "language": "python",
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
     }
     notebook.metadata["voila"] = {"template": "nbdash"}
     notebook.metadata["nbdash"] = dashboard_spec().to_metadata()

@@ -18,7 +18,9 @@ NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 pytestmark = pytest.mark.slow
 
 
-def _run(notebook: Path, folder: Path, parameters: dict[str, str] | None = None) -> Path:
+def _run(
+    notebook: Path, folder: Path, parameters: dict[str, str] | None = None
+) -> Path:
     copy = folder / notebook.name
     shutil.copy(notebook, copy)
     output = folder / f"{notebook.stem}.out.ipynb"

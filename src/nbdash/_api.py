@@ -56,9 +56,14 @@ def load(
     dataset = name or _dataset_name(source)
 
     result = read_table(source, filename=source.name, **read_options)
-    meta = {"source": {"kind": "file", "path": str(source)}, "report": result.report.to_dict()}
+    meta = {
+        "source": {"kind": "file", "path": str(source)},
+        "report": result.report.to_dict(),
+    }
     target.put(dataset, result.frame, meta=meta)
-    logger.info("loaded %s as dataset %r (%d rows)", source, dataset, result.report.rows)
+    logger.info(
+        "loaded %s as dataset %r (%d rows)", source, dataset, result.report.rows
+    )
     return result.report
 
 

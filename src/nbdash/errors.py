@@ -1,8 +1,8 @@
 """The exceptions and warnings nbdash raises.
 
-Every error derives from :class:`NbdashError`; the specific ones also derive from the
-builtin a caller would naturally catch (``KeyError`` for a missing column, ``ValueError``
-for bad input), so ``except KeyError`` keeps working.
+Every error derives from :class:`NbdashError`; the specific ones also derive from
+the builtin a caller would naturally catch (``KeyError`` for a missing column,
+``ValueError`` for bad input), so ``except KeyError`` keeps working.
 """
 
 from __future__ import annotations
@@ -70,8 +70,11 @@ def column_not_found(
 
     Examples
     --------
-    >>> print(column_not_found("Revnue", ["Order ID", "Revenue"], dataset="sales"))
-    Column 'Revnue' not found in dataset 'sales'. Did you mean 'Revenue'? Available: Order ID, Revenue.
+    >>> error = column_not_found("Revnue", ["Order ID", "Revenue"], dataset="sales")
+    >>> print(str(error).split(". ")[0])
+    Column 'Revnue' not found in dataset 'sales'
+    >>> print(str(error).split(". ", 1)[1])
+    Did you mean 'Revenue'? Available: Order ID, Revenue.
     """
     names = [str(name) for name in available]
     where = f" in dataset {dataset!r}" if dataset else ""

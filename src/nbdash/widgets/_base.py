@@ -1,7 +1,8 @@
 """The base class of nbdash widgets: one message envelope, errors shown to the user.
 
-Front ends send ``{"kind": ..., "id": ..., ...}``; the widget calls its handler for that
-kind and replies ``{"kind": "reply", "id": ..., "result": ...}`` or ``{..., "error": ...}``.
+Front ends send ``{"kind": ..., "id": ..., ...}``; the widget calls the handler for
+that kind and replies ``{"kind": "reply", "id": ..., "result": ...}`` or
+``{..., "error": ...}``.
 Bytes travel in message buffers. Handlers are registered with :func:`handler`.
 """
 
@@ -114,7 +115,9 @@ class NbdashWidget(anywidget.AnyWidget):  # type: ignore[misc]
             return
         self._reply(msg_id, result=result)
 
-    def _reply(self, msg_id: str, *, result: Any = None, error: str | None = None) -> None:
+    def _reply(
+        self, msg_id: str, *, result: Any = None, error: str | None = None
+    ) -> None:
         buffers: Buffers = []
         if isinstance(result, _WithBuffers):
             result, buffers = result
@@ -126,6 +129,8 @@ class NbdashWidget(anywidget.AnyWidget):  # type: ignore[misc]
             message["result"] = result
         self.send(message, buffers)
 
-    def notify(self, kind: str, payload: dict[str, Any], buffers: Buffers | None = None) -> None:
+    def notify(
+        self, kind: str, payload: dict[str, Any], buffers: Buffers | None = None
+    ) -> None:
         """Send an unsolicited event of ``kind`` to the front end."""
         self.send({"kind": kind, **payload}, buffers or [])
