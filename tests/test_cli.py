@@ -180,7 +180,8 @@ def test_demo_headless_runs_copy_and_writes_report(
     assert executed.cells[0].outputs[0]["text"] == "revenue 42\n"
     html = (folder / "sales_dashboard.html").read_text(encoding="utf-8")
     assert "revenue 42" in html
-    assert "Ran 1 code cells" in printed
+    assert "Ran 1 code cell in" in printed
+    assert "producing 1 output." in printed
     assert "'sales' (2 tiles)" in printed
     assert str(folder / "sales_dashboard.html") in printed
 

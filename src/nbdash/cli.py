@@ -238,11 +238,16 @@ def _demo_summary(notebook: Path, executed: Path, report: Path, seconds: float) 
     )
     return (
         f"Notebook:  {notebook}\nExecuted:  {executed}\nReport:    {report}\n\n"
-        f"Ran {len(code_cells)} code cells in {seconds:.1f} s, producing {outputs} "
-        f"outputs. Saved dashboards: {described or 'none'}. The executed notebook "
-        f"is {executed.stat().st_size / 1024:.0f} KiB; the HTML report is "
+        f"Ran {_count(len(code_cells), 'code cell')} in {seconds:.1f} s, producing "
+        f"{_count(outputs, 'output')}. Saved dashboards: {described or 'none'}. "
+        f"The executed notebook is {executed.stat().st_size / 1024:.0f} KiB; the "
+        f"HTML report is "
         f"{report.stat().st_size / 1024:.0f} KiB and opens in any browser."
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _serve(notebook: Path, mode: str, port: int | None, no_browser: bool) -> int:
