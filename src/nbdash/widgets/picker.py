@@ -280,16 +280,11 @@ def describe_spec_html(spec: dict[str, Any], dataset: str) -> str:
 
 def _find_dashboard(name: str) -> Dashboard:
     """The open Dashboard widget called ``name``."""
-    from ipywidgets.widgets import widget as ipywidgets_widget
-
     from nbdash.widgets.dashboard import Dashboard
 
-    # TODO: Dashboard has no public lookup by name yet; until it has one, search the
-    # live widgets that ipywidgets keeps (a private dict, present in ipywidgets 8).
-    live = getattr(ipywidgets_widget, "_instances", {})
-    for candidate in list(live.values()):
-        if isinstance(candidate, Dashboard) and candidate.name == name:
-            return candidate
+    found = Dashboard.named(name)
+    if found is not None:
+        return found
 
     message = (
         f"No open dashboard is called {name!r}. Create it first with "
