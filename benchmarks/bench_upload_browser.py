@@ -274,21 +274,7 @@ def kernel_id(page: Any) -> str:
 def lab_server(root: Path) -> Iterator[harness.Server]:
     """JupyterLab on ``root``, started like the browser tests' ``lab_server``."""
     port, token = harness.free_port(), secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--allow-root",
-        "--no-browser",
-        "--ServerApp.open_browser=False",
-        "--LabApp.expose_app_in_browser=True",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
+    command = harness.lab_command(root, port, token)
     server = harness.start_server("lab", command, root, port, token, "api/status")
     try:
         yield server

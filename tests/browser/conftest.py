@@ -27,6 +27,7 @@ from harness import (
     Server,
     file_name,
     free_port,
+    lab_command,
     screenshot,
     start_server,
 )
@@ -92,21 +93,7 @@ def notebook_dir(tmp_path: Path) -> Path:
 def lab_server(chromium_path: Path, notebook_dir: Path) -> Iterator[Server]:
     """JupyterLab serving ``notebook_dir``, with ``window.jupyterapp`` exposed."""
     port, token = free_port(), secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--allow-root",
-        "--no-browser",
-        "--ServerApp.open_browser=False",
-        "--LabApp.expose_app_in_browser=True",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={notebook_dir}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
+    command = lab_command(notebook_dir, port, token)
     server = start_server("lab", command, notebook_dir, port, token, "api/status")
     yield server
     server.stop()

@@ -335,3 +335,22 @@ def write_notebook(path: Path, cells: list[tuple[str, str]], **metadata: Any) ->
     notebook.cells = [makers[kind](source) for kind, source in cells]
     nbformat.write(notebook, path)
     return path
+
+
+def lab_command(root: Path, port: int, token: str) -> list[str]:
+    """The JupyterLab command line of the browser tests, with the app exposed."""
+    return [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--allow-root",
+        "--no-browser",
+        "--ServerApp.open_browser=False",
+        "--LabApp.expose_app_in_browser=True",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
