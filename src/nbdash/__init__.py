@@ -24,6 +24,7 @@ _PUBLIC = {
     "ChartSpec": "nbdash.charts",
     "suggest_charts": "nbdash.charts",
     "DashboardSpec": "nbdash.dashboard",
+    "find_insights": "nbdash.insights",
     "Upload": "nbdash.widgets",
     "Table": "nbdash.widgets",
     "TransformBuilder": "nbdash.widgets",
