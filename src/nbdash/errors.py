@@ -95,3 +95,10 @@ def check_columns(
     for column in columns:
         if column not in present:
             raise column_not_found(column, present, dataset=dataset)
+
+
+class EngineNotSupportedError(SpecError):
+    """A step or value that the chosen engine cannot run; the pandas engine can.
+
+    ``engine="auto"`` catches it and runs the pipeline with pandas instead.
+    """
