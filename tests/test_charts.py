@@ -192,10 +192,12 @@ def test_html_in_labels_stays_plain_data() -> None:
 
     figure = spec.to_figure(frame)
 
-    assert list(figure.data[0].x) == [XSS, "b"]
-    assert figure.layout.title.text == XSS
-    assert figure.layout.xaxis.title.text == XSS
+    escaped = "&lt;img src=x onerror=alert(1)&gt;"
+    assert list(figure.data[0].x) == [escaped, "b"]
+    assert figure.layout.title.text == escaped
+    assert figure.layout.xaxis.title.text == escaped
     assert "hovertemplate" not in figure.data[0].to_plotly_json()
+    assert "<img" not in figure.to_json()
 
 
 def test_series_names_from_user_data_are_plain_text() -> None:
@@ -203,7 +205,8 @@ def test_series_names_from_user_data_are_plain_text() -> None:
 
     figure = chart(kind="line", x="x", y="y", color="c").to_figure(frame)
 
-    assert sorted(trace.name for trace in figure.data) == sorted([XSS, "<b>b</b>"])
+    names = sorted(trace.name for trace in figure.data)
+    assert names == ["&lt;b&gt;b&lt;/b&gt;", "&lt;img src=x onerror=alert(1)&gt;"]
 
 
 def test_missing_column_names_dataset(shop_frame: pd.DataFrame) -> None:
@@ -223,7 +226,10 @@ def test_missing_column_names_dataset(shop_frame: pd.DataFrame) -> None:
             {"kind": "line", "x": "shop", "y": "sales"},
             r"line chart needs dates or numbers",
         ),
-        ({"kind": "bar", "x": "sales", "y": "shop"}, r"agg 'sum' needs a numeric y"),
+        (
+            {"kind": "bar", "x": "sales", "y": "shop"},
+            r"column 'shop' holds .*, not numbers",
+        ),
         (
             {"kind": "bar", "x": "shop", "y": "sales", "bucket": "day"},
             r"bucket 'day' needs a datetime x; column 'shop'",
@@ -240,14 +246,20 @@ def test_wrong_types_explain(
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"kind": "area", "x": "a"}, r"kind: Input should be 'line', 'bar' or 'pie'"),
+        ({"kind": "radar", "x": "a"}, r"kind: Input should be 'line', 'area', 'bar'"),
         ({"kind": "pie", "x": "a", "color": "b"}, r"a pie chart has no 'color'"),
-        ({"kind": "line", "x": "a", "top_n": 3}, r"'top_n' applies to bar and pie"),
+        (
+            {"kind": "line", "x": "a", "top_n": 3},
+            r"'top_n' applies to bar, pie, donut, box, heatmap charts",
+        ),
         ({"kind": "bar", "x": "a", "top_n": 0}, r"top_n: Input should be greater"),
         ({"kind": "bar", "x": "a", "agg": "sum"}, r"without 'y' the chart counts rows"),
         ({"kind": "bar", "x": "a", "y": "a"}, r"must be different columns"),
         ({"kind": "bar", "x": "a", "bucket": "hour"}, r"bucket: Input should be 'day'"),
-        ({"kind": "bar", "x": "a", "size": 3}, r"size: Extra inputs are not permitted"),
+        (
+            {"kind": "bar", "x": "a", "shape": 3},
+            r"shape: Extra inputs are not permitted",
+        ),
     ],
 )
 def test_bad_specs_raise_spec_error(fields: dict[str, object], expected: str) -> None:

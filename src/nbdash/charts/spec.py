@@ -1,17 +1,10 @@
-"""Chart specs: what to plot, the aggregated data behind it, and its Plotly figure.
+"""Chart specs: what to plot, checked on creation, drawn by the other chart modules.
 
-Semantics of :meth:`ChartSpec.data`:
-
-- Rows with a missing ``x`` (or ``color``) are left out; missing ``y`` values are
-  ignored by the aggregation (``count`` counts non-missing ``y``; without ``y`` it
-  counts rows).
-- ``bucket`` truncates a datetime ``x`` to the start of its day, week (weeks start on
-  Monday), month, quarter or year. Time zones are dropped after converting to wall
-  time, so a bucket is a local calendar period. Periods without rows are not added.
-- Line charts are sorted by ``x``. Bar and pie charts are sorted by ``x`` when it is a
-  date or number, otherwise by value, largest first, with "Other" last.
-- ``top_n`` keeps the ``n`` categories with the largest values and aggregates every
-  other row into one "Other" category (aggregating the rows, so a mean stays a mean).
+A :class:`ChartSpec` is plain JSON-serialisable data saved in dashboards. Its fields
+are checked against each other here (:func:`field_problem`) and against a frame's
+column types in :meth:`ChartSpec.validate_for`. The aggregated data lives in
+:mod:`nbdash.charts.data`, figures in :mod:`nbdash.charts.figure`, the KPI number in
+:mod:`nbdash.charts.kpi`.
 """
 
 from __future__ import annotations
@@ -23,27 +16,36 @@ import pandas as pd
 from pandas.api import types as ptypes
 from pydantic import Field, model_validator
 
+from nbdash.charts.format import (
+    PALETTES,
+    color_problem,
+    date_format_problem,
+    number_format_problem,
+)
 from nbdash.errors import SpecError, check_columns
 from nbdash.transform.base import Name, SpecModel
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from nbdash.charts.downsample import XRange
+    from nbdash.charts.kpi import Kpi
+
 logger = logging.getLogger(__name__)
 
-ChartKind = Literal["line", "bar", "pie"]
+ChartKind = Literal[
+    "line", "area", "bar", "pie", "donut", "scatter", "histogram", "box", "heatmap",
+    "kpi",
+]  # fmt: skip
 ChartAgg = Literal["sum", "mean", "median", "min", "max", "count"]
 Bucket = Literal["day", "week", "month", "quarter", "year"]
+SortOrder = Literal["auto", "value_desc", "value_asc", "label_asc", "label_desc"]
 
-# Period frequencies; "W-SUN" periods end on Sunday, so each week starts on Monday.
-_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
-_HOVER_DATE = {
-    "day": "%a %d %b %Y",
-    "week": "week of %d %b %Y",
-    "month": "%b %Y",
-    "quarter": "%b %Y",
-    "year": "%Y",
-}
+KINDS: tuple[str, ...] = ChartKind.__args__  # type: ignore[attr-defined]
+"""Every chart kind, in the order the picker lists them."""
+
+OTHER = "Other"
+
 _AGG_WORD = {
     "sum": "Sum",
     "mean": "Mean",
@@ -52,34 +54,72 @@ _AGG_WORD = {
     "max": "Maximum",
     "count": "Count",
 }
-OTHER = "Other"
+# Which kinds take which optional fields; the rest must keep their defaults.
+_FIELD_KINDS: dict[str, tuple[str, ...]] = {
+    "top_n": ("bar", "pie", "donut", "box", "heatmap"),
+    "measures": ("line", "area", "bar"),
+    "rolling": ("line", "area"),
+    "stacked": ("bar", "area"),
+    "horizontal": ("bar",),
+    "size": ("scatter",),
+    "trend": ("scatter",),
+    "bins": ("histogram",),
+}
+_NEEDS_Y = ("scatter", "box")
+_NO_COLOR = ("pie", "donut", "kpi")
 
 
 class ChartSpec(SpecModel):
-    """One chart: its kind, the columns it plots and how values are aggregated.
+    """One chart: its kind, the columns it plots, how values are aggregated and shown.
 
     Parameters
     ----------
     kind
-        ``"line"``, ``"bar"`` or ``"pie"``.
+        ``line``, ``area``, ``bar``, ``pie``, ``donut``, ``scatter``, ``histogram``,
+        ``box``, ``heatmap`` or ``kpi``.
     dataset
         The name of the dataset the chart reads.
     x
-        The column on the x axis (the slices of a pie).
+        The column on the x axis: the slices of a pie, the measure a histogram
+        counts, the categories of a box plot, the dates of a KPI.
     y
         The column that is aggregated; ``None`` counts rows.
     agg
         How ``y`` is aggregated per ``x`` (``"count"`` when ``y`` is ``None``).
     bucket
         For a datetime ``x``: truncate to ``day``, ``week``, ``month``, ``quarter``
-        or ``year`` before aggregating.
+        or ``year`` before aggregating (a KPI's period; month when unset).
     color
-        A column that splits a line or bar chart into one series per value.
+        A column that splits the chart into one series per value; for a scatter a
+        number colours the points on a scale; for a heatmap, the category on the
+        vertical axis.
     title
         The chart's title; empty means one is made from the columns.
     top_n
-        For bar and pie charts: keep the largest ``top_n`` categories, the rest
-        become "Other".
+        Keep the largest ``top_n`` categories, the rest become "Other".
+    measures
+        More numeric columns plotted beside ``y`` as their own series.
+    rolling
+        Line and area: plot the mean of the last ``rolling`` points of each series.
+    stacked, horizontal
+        Stack bars (or areas); draw bars sideways.
+    sort
+        Bar and pie order: ``auto`` (dates and numbers by label, else largest first),
+        ``value_desc``, ``value_asc``, ``label_asc``, ``label_desc``.
+    size
+        Scatter: a numeric column that sizes the points.
+    trend
+        Scatter: add a least-squares trend line.
+    bins
+        Histogram: the number of bins (automatic when unset).
+    x_label, y_label
+        Axis titles; empty means one is made from the columns.
+    number_format, date_format
+        d3 formats for values (``",.0f"``, ``"$,.2f"``, ``".1%"``) and dates
+        (``"%b %Y"``).
+    palette, colors
+        A named palette (see :data:`~nbdash.charts.format.PALETTES`), and colours
+        for particular series by name.
 
     Examples
     --------
@@ -99,7 +139,21 @@ class ChartSpec(SpecModel):
     bucket: Bucket | None = None
     color: Name | None = None
     title: str = ""
-    top_n: int | None = Field(default=None, ge=1)
+    top_n: int | None = Field(default=None, ge=1, le=1000)
+    measures: list[Name] = Field(default_factory=list, max_length=12)
+    rolling: int | None = Field(default=None, ge=2, le=10_000)
+    stacked: bool = False
+    horizontal: bool = False
+    sort: SortOrder = "auto"
+    size: Name | None = None
+    trend: bool = False
+    bins: int | None = Field(default=None, ge=1, le=500)
+    x_label: str = ""
+    y_label: str = ""
+    number_format: str = ""
+    date_format: str = ""
+    palette: str = ""
+    colors: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -110,7 +164,7 @@ class ChartSpec(SpecModel):
 
     @model_validator(mode="after")
     def _check_fields(self) -> ChartSpec:
-        problem = _field_problem(self)
+        problem = field_problem(self)
         if problem:
             raise ValueError(problem)
         return self
@@ -121,16 +175,47 @@ class ChartSpec(SpecModel):
         return self.y if self.y is not None else "count"
 
     @property
+    def value_names(self) -> list[str]:
+        """Every aggregated column: :attr:`value_name`, then ``measures``."""
+        return [self.value_name, *self.measures]
+
+    @property
+    def used_columns(self) -> list[str]:
+        """The dataset columns the chart reads."""
+        named = [self.x, self.y, self.color, self.size, *self.measures]
+        return [name for name in named if name is not None]
+
+    @property
+    def is_zoomable(self) -> bool:
+        """Whether zooming re-samples the chart (``to_figure(..., x_range=...)``)."""
+        return self.kind in ("line", "area", "scatter")
+
+    @property
     def display_title(self) -> str:
         """The title shown: ``title``, or one made from the columns."""
         if self.title:
             return self.title
-        what = self.y if self.y is not None else "Rows"
-        by = self.bucket if self.bucket else self.x
-        share = "Share of " if self.kind == "pie" else ""
-        split = f" and {self.color}" if self.color else ""
-        text = f"{share}{what} by {by}{split}"
-        return text[0].upper() + text[1:]
+        return _made_title(self)
+
+    @property
+    def y_title(self) -> str:
+        """The value axis title: ``y_label``, or e.g. ``Sum of revenue``."""
+        if self.y_label:
+            return self.y_label
+        if self.kind in ("scatter", "box") and self.y is not None:
+            return self.y
+        if self.y is None or self.kind == "histogram":
+            return "Rows"
+        if self.measures:
+            return _AGG_WORD[self.agg]
+        return f"{_AGG_WORD[self.agg]} of {self.y}"
+
+    @property
+    def x_title(self) -> str:
+        """The category axis title: ``x_label``, or the column (and bucket)."""
+        if self.x_label:
+            return self.x_label
+        return f"{self.x} ({self.bucket})" if self.bucket else self.x
 
     def validate_for(self, frame: pd.DataFrame) -> None:
         """Check that ``frame`` has the columns and types this chart needs.
@@ -142,189 +227,238 @@ class ChartSpec(SpecModel):
         SpecError
             A column's type does not fit, e.g. a text ``x`` on a line chart.
         """
-        used = [name for name in (self.x, self.y, self.color) if name is not None]
-        check_columns(used, frame.columns, dataset=self.dataset)
-
-        problem = _type_problem(self, frame)
+        check_columns(self.used_columns, frame.columns, dataset=self.dataset)
+        problem = type_problem(self, frame)
         if problem:
-            raise SpecError(
-                f"Chart {self.display_title!r} on {self.dataset!r}: {problem}"
-            )
+            raise SpecError(self.explain(problem))
+
+    def explain(self, problem: str) -> str:
+        """Prefix ``problem`` with the chart and dataset it is about."""
+        return f"Chart {self.display_title!r} on {self.dataset!r}: {problem}"
 
     def data(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return the aggregated, sorted frame that the chart plots.
 
-        Its columns are ``x``, then ``color`` when set, then :attr:`value_name`.
+        Columns by kind: ``x``, [``color``], the :attr:`value_names` (line, area,
+        bar, pie, donut, heatmap); ``x``, ``y`` [, ``color``, ``size``] (scatter,
+        raw rows); ``bin_start``, ``bin_end``, [``color``], ``count`` (histogram);
+        ``x``, ``count``, ``min``, ``q1``, ``median``, ``q3``, ``max``, ``mean``,
+        ``lower_fence``, ``upper_fence`` (box); ``period``, ``value`` (kpi).
         """
-        self.validate_for(frame)
-        work, other = self._collapse_rest(self._working_frame(frame))
+        from nbdash.charts.data import chart_data
 
-        keys = [self.x] if self.color is None else [self.x, self.color]
-        result = self._aggregate(work, keys)
-        return self._sort(result, work, other).reset_index(drop=True)
+        return chart_data(self, frame).frame
 
-    def to_figure(self, frame: pd.DataFrame) -> go.Figure:
-        """Return the chart as a :class:`plotly.graph_objects.Figure`."""
-        import plotly.graph_objects as go
+    def notes(self, frame: pd.DataFrame) -> list[str]:
+        """What the chart did to draw ``frame``: rows left out, categories grouped."""
+        from nbdash.charts.data import chart_data
 
-        data = self.data(frame)
-        figure = go.Figure()
-        for trace in self._traces(data):
-            figure.add_trace(trace)
-        figure.update_layout(**self._layout(data))
-        return figure
+        return chart_data(self, frame).notes
 
-    def _working_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        columns: dict[str, pd.Series] = {self.x: _bucketed(frame[self.x], self.bucket)}
-        if self.color is not None:
-            columns[self.color] = frame[self.color]
-        if self.y is not None:
-            columns[self.y] = frame[self.y]
+    def to_figure(
+        self, frame: pd.DataFrame, *, x_range: XRange | None = None
+    ) -> go.Figure:
+        """Return the chart as a :class:`plotly.graph_objects.Figure`.
 
-        work = pd.DataFrame(columns)
-        return work.dropna(subset=[name for name in (self.x, self.color) if name])
+        Parameters
+        ----------
+        frame
+            The dataset's rows.
+        x_range
+            The visible ``(low, high)`` x range after a zoom: long line, area and
+            scatter series are cut to it before downsampling, so the view gets
+            full detail. None draws everything.
+        """
+        from nbdash.charts.figure import build_figure
 
-    def _aggregate(self, work: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        grouped = work.groupby(keys, sort=True, observed=True)
-        if self.y is None:
-            return grouped.size().rename(self.value_name).reset_index()
-        return grouped[self.y].agg(self.agg).reset_index()
+        return build_figure(self, frame, x_range=x_range)
 
-    def _collapse_rest(self, work: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
-        """Relabel the rows outside the top ``top_n`` categories; return the label."""
-        totals = self._aggregate(work, [self.x])
-        if self.top_n is None or len(totals) <= self.top_n:
-            return work, None
-        largest = totals.nlargest(self.top_n, self.value_name, keep="first")
-        kept = set(largest[self.x])
+    def figure_json(
+        self, frame: pd.DataFrame, *, x_range: XRange | None = None
+    ) -> dict[str, Any]:
+        """Return :meth:`to_figure` as the plain JSON dict the front end draws."""
+        import json
 
-        # Labels become text so that "Other" can sit beside numbers or dates.
-        label = OTHER if OTHER not in kept else f"{OTHER} (rest)"
-        x = work[self.x].astype(str).where(work[self.x].isin(kept), label)
-        return work.assign(**{self.x: x}), label
-
-    def _sort(
-        self, result: pd.DataFrame, work: pd.DataFrame, other: str | None
-    ) -> pd.DataFrame:
-        ordered_x = self.kind == "line" or _is_ordered(work[self.x])
-        if ordered_x:
-            return result  # groupby(sort=True) already sorted by x, then color
-
-        totals = self._aggregate(work, [self.x])
-        is_other = totals[self.x].eq(other) if other is not None else False
-        totals = totals.assign(_other=is_other)
-        totals = totals.sort_values(
-            ["_other", self.value_name], ascending=[True, False], kind="stable"
+        result: dict[str, Any] = json.loads(
+            self.to_figure(frame, x_range=x_range).to_json()
         )
-        rank = {value: number for number, value in enumerate(totals[self.x])}
-        return result.sort_values(self.x, key=lambda s: s.map(rank), kind="stable")
+        return result
 
-    def _traces(self, data: pd.DataFrame) -> list[Any]:
-        import plotly.graph_objects as go
+    def kpi(self, frame: pd.DataFrame) -> Kpi:
+        """Return the KPI: the last period's value and its change on the one before.
 
-        values = self.value_name
-        if self.kind == "pie":
-            return [
-                go.Pie(
-                    labels=data[self.x].to_numpy(),
-                    values=data[values].to_numpy(),
-                    sort=False,
-                    textinfo="percent",
-                    hoverinfo="label+value+percent",
-                )
-            ]
+        Works for any spec with a datetime ``x``; ``kind="kpi"`` draws it.
+        """
+        from nbdash.charts.kpi import compute_kpi
 
-        groups = (
-            [(None, data)]
-            if self.color is None
-            else data.groupby(self.color, sort=False)
-        )
-        traces = []
-        for series_name, part in groups:
-            name = values if series_name is None else str(series_name)
-            x, y = part[self.x].to_numpy(), part[values].to_numpy()
-            if self.kind == "line":
-                traces.append(go.Scatter(x=x, y=y, name=name, mode="lines+markers"))
-            else:
-                traces.append(go.Bar(x=x, y=y, name=name))
-        return traces
+        return compute_kpi(self, frame)
 
-    def _layout(self, data: pd.DataFrame) -> dict[str, Any]:
-        y_title = "Rows" if self.y is None else f"{_AGG_WORD[self.agg]} of {self.y}"
-        x_title = f"{self.x} ({self.bucket})" if self.bucket else self.x
-        xaxis: dict[str, Any] = {"title": {"text": x_title}}
-        if self.bucket and self.kind != "pie":
-            xaxis["hoverformat"] = _HOVER_DATE[self.bucket]
+    def to_image(
+        self, frame: pd.DataFrame, format: Literal["png", "svg"] = "png", **kwargs: Any
+    ) -> bytes:
+        """Render the chart as PNG or SVG bytes with kaleido (needs Chromium).
 
-        return {
-            "title": {"text": self.display_title},
-            "template": "plotly_white",
-            "margin": {"l": 56, "r": 24, "t": 56, "b": 48},
-            "xaxis": xaxis,
-            "yaxis": {"title": {"text": y_title}, "hoverformat": ",.4~g"},
-            "hovermode": "x unified" if self.kind == "line" else "closest",
-            "barmode": "group",
-            "legend": {"title": {"text": self.color or ""}},
-            "showlegend": self.kind == "pie" or self.color is not None,
-        }
+        ``kwargs`` go to :func:`plotly.io.to_image` (``width``, ``height``,
+        ``scale``).
+        """
+        from nbdash.charts.figure import figure_image
+
+        return figure_image(self.to_figure(frame), format, **kwargs)
+
+    def to_csv(self, frame: pd.DataFrame) -> bytes:
+        """Return :meth:`data` as CSV bytes (formula-safe, see :mod:`nbdash.export`)."""
+        from nbdash.export import to_csv_bytes
+
+        return to_csv_bytes(self.data(frame))
 
 
-def _field_problem(spec: ChartSpec) -> str:
+def _made_title(spec: ChartSpec) -> str:
+    by = spec.bucket if spec.bucket else spec.x
+    split = f" and {spec.color}" if spec.color else ""
+    what = spec.y if spec.y is not None else "Rows"
+    if spec.measures:
+        what = ", ".join([what, *spec.measures])
+    texts = {
+        "pie": f"Share of {what} by {by}",
+        "donut": f"Share of {what} by {by}",
+        "scatter": f"{spec.y} against {spec.x}{split}",
+        "histogram": f"Distribution of {spec.x}{split}",
+        "box": f"Spread of {spec.y} by {spec.x}",
+        "heatmap": f"{what} by {spec.x} and {spec.color or 'weekday and hour'}",
+        "kpi": f"{_AGG_WORD[spec.agg]} of {spec.y}" if spec.y else "Rows",
+    }
+    text = texts.get(spec.kind, f"{what} by {by}{split}")
+    return text[0].upper() + text[1:]
+
+
+def field_problem(spec: ChartSpec) -> str:
     """Return what is inconsistent between the spec's fields, or an empty string."""
+    checks = (_agg_problem, _kind_field_problem, _column_problem, _format_problem)
+    for check in checks:
+        problem = check(spec)
+        if problem:
+            return problem
+    return ""
+
+
+def _agg_problem(spec: ChartSpec) -> str:
     if spec.y is None and spec.agg != "count":
         return (
             f"without 'y' the chart counts rows; set agg to 'count' (got {spec.agg!r})"
         )
-    if spec.kind == "pie" and spec.color is not None:
-        return "a pie chart has no 'color' series; remove 'color' or use a bar chart"
-    if spec.kind == "line" and spec.top_n is not None:
-        return "'top_n' applies to bar and pie charts; remove it for a line chart"
-    names = [name for name in (spec.x, spec.y, spec.color) if name is not None]
-    if len(set(names)) < len(names):
-        return f"'x', 'y' and 'color' must be different columns; got {names!r}"
+    if spec.kind in _NEEDS_Y and spec.y is None:
+        return f"a {spec.kind} chart needs a numeric 'y' column"
+    if spec.kind == "histogram" and spec.y is not None:
+        return "a histogram counts the values of 'x'; remove 'y'"
+    if spec.measures and spec.y is None:
+        return "'measures' add series beside 'y'; set 'y' first"
     return ""
 
 
-def _type_problem(spec: ChartSpec, frame: pd.DataFrame) -> str:
-    """Return what does not fit between the spec and the column types, or ''."""
-    x = frame[spec.x]
-    if spec.kind == "line" and not (_is_datetime(x) or _is_number(x)):
-        return (
-            f"a line chart needs dates or numbers on x; column {spec.x!r} holds "
-            f"{x.dtype}. Use a bar chart, or convert the column to dates first."
-        )
-    if spec.bucket is not None and not _is_datetime(x):
-        return (
-            f"bucket {spec.bucket!r} needs a datetime x; column {spec.x!r} holds "
-            f"{x.dtype}. Remove the bucket or convert the column to dates."
-        )
-    if spec.y is not None and spec.agg in ("sum", "mean", "median"):
-        y = frame[spec.y]
-        if not _is_number(y):
+def _kind_field_problem(spec: ChartSpec) -> str:
+    if spec.kind in _NO_COLOR and spec.color is not None:
+        return f"a {spec.kind} chart has no 'color' series; remove 'color'"
+    if spec.measures and spec.color is not None:
+        return "use either 'measures' or 'color' to make several series, not both"
+    defaults = ChartSpec.model_fields
+    for field, kinds in _FIELD_KINDS.items():
+        if spec.kind not in kinds and getattr(spec, field) != defaults[field].default:
+            if field == "measures" and not spec.measures:
+                continue
             return (
-                f"agg {spec.agg!r} needs a numeric y; column {spec.y!r} holds "
-                f"{y.dtype}. Use agg 'count', or pick a numeric column."
+                f"{field!r} applies to {_listing(kinds)} charts; remove it for a "
+                f"{spec.kind} chart"
             )
     return ""
 
 
-def _bucketed(series: pd.Series, bucket: str | None) -> pd.Series:
-    if bucket is None:
-        return series
-    if getattr(series.dt, "tz", None) is not None:
-        # Periods have no time zone; bucket by local wall time instead of warning.
-        series = series.dt.tz_localize(None)
-    starts: pd.Series = series.dt.to_period(_FREQ[bucket]).dt.start_time
-    return starts
+def _column_problem(spec: ChartSpec) -> str:
+    names = spec.used_columns
+    if len(set(names)) < len(names):
+        return (
+            f"'x', 'y', 'color', 'size' and 'measures' must be different columns; "
+            f"got {names!r}"
+        )
+    return ""
 
 
-def _is_datetime(series: pd.Series) -> bool:
+def _format_problem(spec: ChartSpec) -> str:
+    problems = [
+        number_format_problem(spec.number_format),
+        date_format_problem(spec.date_format),
+        *(color_problem(color) for color in spec.colors.values()),
+    ]
+    if spec.palette and spec.palette not in PALETTES:
+        problems.append(
+            f"palette {spec.palette!r} is unknown; choose one of {_listing(PALETTES)}"
+        )
+    return next((problem for problem in problems if problem), "")
+
+
+def type_problem(spec: ChartSpec, frame: pd.DataFrame) -> str:
+    """Return what does not fit between the spec and the column types, or ''."""
+    x = frame[spec.x]
+    if spec.kind in ("line", "area", "scatter") and not is_ordered(x):
+        return (
+            f"a {spec.kind} chart needs dates or numbers on x; column {spec.x!r} "
+            f"holds {x.dtype}. Use a bar chart, or convert the column first."
+        )
+    if spec.kind == "kpi" and not is_datetime(x):
+        return (
+            f"a KPI compares periods, so x must hold dates; column {spec.x!r} holds "
+            f"{x.dtype}. Pick a date column."
+        )
+    if spec.kind == "histogram" and not is_number(x):
+        return (
+            f"a histogram needs numbers on x; column {spec.x!r} holds {x.dtype}. "
+            "Use a bar chart to count categories."
+        )
+    if spec.bucket is not None and not is_datetime(x):
+        return (
+            f"bucket {spec.bucket!r} needs a datetime x; column {spec.x!r} holds "
+            f"{x.dtype}. Remove the bucket or convert the column to dates."
+        )
+    return _value_type_problem(spec, frame)
+
+
+def _value_type_problem(spec: ChartSpec, frame: pd.DataFrame) -> str:
+    numeric_needed = list(spec.measures)
+    if spec.y is not None and (
+        spec.agg in ("sum", "mean", "median") or spec.kind in _NEEDS_Y
+    ):
+        numeric_needed.insert(0, spec.y)
+    if spec.size is not None:
+        numeric_needed.append(spec.size)
+
+    for name in numeric_needed:
+        if not is_number(frame[name]):
+            return (
+                f"column {name!r} holds {frame[name].dtype}, not numbers, so it "
+                f"cannot be summed, averaged or plotted as a value. Pick a numeric "
+                "column, or use agg 'count'."
+            )
+    if spec.kind == "heatmap" and spec.color is None and not is_datetime(frame[spec.x]):
+        return (
+            "a heatmap needs a second category in 'color', or a datetime x for a "
+            "weekday by hour map"
+        )
+    return ""
+
+
+def _listing(names: Any) -> str:
+    return ", ".join(str(name) for name in names)
+
+
+def is_datetime(series: pd.Series) -> bool:
+    """Whether ``series`` holds datetimes (with or without a time zone)."""
     return ptypes.is_datetime64_any_dtype(series)
 
 
-def _is_number(series: pd.Series) -> bool:
+def is_number(series: pd.Series) -> bool:
+    """Whether ``series`` holds numbers (booleans are not)."""
     return ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series)
 
 
-def _is_ordered(series: pd.Series) -> bool:
-    return _is_datetime(series) or _is_number(series)
+def is_ordered(series: pd.Series) -> bool:
+    """Whether ``series`` holds dates or numbers, which have a natural order."""
+    return is_datetime(series) or is_number(series)
