@@ -54,9 +54,28 @@ class Pipeline(SpecModel):
     steps: list[Step] = Field(default_factory=list)
     output: Name | None = None
 
-    def run(self, workspace: DatasetSource) -> pd.DataFrame:
-        """Read ``source`` from ``workspace`` and return the transformed frame."""
-        return self.run_frame(workspace.get(self.source))
+    def run(self, workspace: DatasetSource, engine: str = "pandas") -> pd.DataFrame:
+        """Read ``source`` from ``workspace`` and return the transformed frame.
+
+        ``engine`` is ``"pandas"``, ``"duckdb"`` (SQL run by DuckDB, over the stored
+        Parquet file when the workspace has one) or ``"auto"`` (DuckDB for large
+        inputs); see :mod:`nbdash.transform.engines`.
+        """
+        if engine == "pandas":
+            return self.run_frame(workspace.get(self.source))
+        from nbdash.transform.engines import run_workspace
+
+        return run_workspace(self, workspace, engine)  # type: ignore[arg-type]
+
+    def to_sql(self, data: pd.DataFrame | str) -> str:
+        """Return the DuckDB SQL the duckdb engine runs on ``data`` (a frame or path).
+
+        Values appear as parameters ``$1``, ``$2``...; see
+        :func:`nbdash.transform.engines.to_sql` for the statement with its values.
+        """
+        from nbdash.transform.engines import to_sql
+
+        return to_sql(self, data).sql
 
     def run_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Apply the steps to ``frame`` (left unchanged) and return the result.

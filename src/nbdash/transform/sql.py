@@ -1,0 +1,494 @@
+"""Compile a pipeline to one DuckDB SQL statement with the pandas engine's semantics.
+
+Each step becomes one common table expression (``step1``, ``step2``, ...) over the one
+before it; the statement ends with a ``SELECT`` of the output columns. Safety: every
+identifier is double-quoted with inner quotes doubled (:func:`quote`) and every value is
+a numbered parameter (``$1``) cast to its type, so no user string is ever spliced into
+the SQL text.
+
+Row order follows the pandas engine: filters and column steps keep the input order
+(DuckDB preserves insertion order); a sort is stable because it breaks ties by a hidden
+row number (``__nbdash_row``); a group's rows are ordered by its keys, missing last.
+
+Where DuckDB cannot give the pandas result exactly (a value of another type than its
+column, an unknown step kind), compilation raises
+:class:`~nbdash.errors.EngineNotSupportedError` rather than guessing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+from pandas.api import types as ptypes
+
+from nbdash.errors import (
+    ColumnNotFoundError,
+    EngineNotSupportedError,
+    SpecError,
+    column_not_found,
+)
+
+logger = logging.getLogger(__name__)
+
+ROW = "__nbdash_row"
+"""The hidden column that carries the row order through sorts and groups."""
+
+_INTEGER_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+}  # fmt: skip
+_FLOAT_TYPES = {"FLOAT", "DOUBLE"}
+_COMPARISONS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_AGGREGATES = {"mean": "avg", "median": "median"}
+_MASKED = ("Int64", "Int32", "Int16", "Int8", "Float64", "Float32")
+
+
+class _Pipeline(Protocol):
+    """What the compiler reads from a :class:`~nbdash.transform.Pipeline`."""
+
+    source: str
+    steps: list[Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a relation as the compiler tracks it.
+
+    Parameters
+    ----------
+    name
+        The column's name, any string.
+    type
+        Its DuckDB type, e.g. ``"BIGINT"`` or ``"VARCHAR"``.
+    dtype
+        The pandas dtype the pandas engine would give it, when known; the duckdb
+        engine casts its result back to it.
+    """
+
+    name: str
+    type: str
+    dtype: Any = None
+
+
+@dataclass(frozen=True)
+class SqlQuery:
+    """A compiled pipeline: SQL text with ``$n`` parameters, and its output columns.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> query = SqlQuery('SELECT "x" FROM t WHERE "x" > $1', [1], [])
+    >>> con = duckdb.connect()
+    >>> con.execute("CREATE TABLE t AS SELECT 2 AS x")  # doctest: +ELLIPSIS
+    <...>
+    >>> con.execute(query.sql, query.params).fetchall()
+    [(2,)]
+    """
+
+    sql: str
+    params: list[Any]
+    columns: list[Column]
+
+    def __str__(self) -> str:
+        return self.sql
+
+
+def quote(name: str) -> str:
+    """Return ``name`` as a DuckDB identifier: double-quoted, inner quotes doubled.
+
+    Examples
+    --------
+    >>> print(quote('a" ; select 1; --'))
+    "a"" ; select 1; --"
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def columns_of_frame(frame: pd.DataFrame, types: list[str]) -> list[Column]:
+    """Pair a frame's columns with their DuckDB ``types`` and pandas dtypes."""
+    names = [str(name) for name in frame.columns]
+    return [
+        Column(name, kind, dtype)
+        for name, kind, dtype in zip(names, types, frame.dtypes, strict=True)
+    ]
+
+
+def compile_pipeline(
+    pipeline: _Pipeline,
+    columns: list[Column],
+    source: str,
+    source_params: list[Any] | None = None,
+    *,
+    file_source: bool = False,
+) -> SqlQuery:
+    """Compile ``pipeline`` to one DuckDB statement over the relation ``source``.
+
+    Parameters
+    ----------
+    pipeline
+        The pipeline whose steps to compile.
+    columns
+        The source relation's columns, in order, with their types.
+    source
+        SQL for the source relation, e.g. a registered view's quoted name or
+        ``read_parquet($1)``; it may use ``$1``.. for ``source_params``.
+    source_params
+        Values of the parameters ``source`` uses.
+    file_source
+        True when ``source`` reads a file: float NaN is then read as missing, as
+        pandas does.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        A step names a column that the relation at that step does not have.
+    SpecError
+        A step does not fit the data (the pandas engine's message).
+    EngineNotSupportedError
+        A step that SQL cannot run with the pandas engine's exact result.
+    """
+    compiler = _Compiler(pipeline, columns, list(source_params or []))
+    compiler.start(source, file_source=file_source)
+    for number, step in enumerate(pipeline.steps, start=1):
+        compiler.step(number, step)
+    query = compiler.finish()
+    logger.debug("compiled pipeline to SQL: %s", query.sql)
+    return query
+
+
+@dataclass
+class _Compiler:
+    """Builds the CTEs of one statement, tracking columns, parameters and order."""
+
+    pipeline: _Pipeline
+    columns: list[Column]
+    params: list[Any]
+    ctes: list[str] = field(default_factory=list)
+    has_row: bool = False
+    reordered: bool = False
+    final_order: list[str] | None = None
+    number: int = 0
+
+    @property
+    def previous(self) -> str:
+        return f"step{len(self.ctes) - 1}" if self.ctes else "source"
+
+    def param(self, value: Any) -> str:
+        """Bind ``value`` as the next parameter, cast to its own type."""
+        self.params.append(value)
+        kind = (
+            "BOOLEAN"
+            if isinstance(value, bool)
+            else "BIGINT"
+            if isinstance(value, int)
+            else "DOUBLE"
+            if isinstance(value, float)
+            else "VARCHAR"
+        )
+        return f"CAST(${len(self.params)} AS {kind})"
+
+    def add(self, select: str) -> None:
+        self.ctes.append(f"step{len(self.ctes)} AS ({select})")
+
+    def start(self, source: str, *, file_source: bool) -> None:
+        names = [column.name for column in self.columns]
+        if ROW in names:
+            raise EngineNotSupportedError(
+                f"The duckdb engine uses the column name {ROW!r} itself; rename that "
+                "column or run with engine='pandas'."
+            )
+        replaced = [
+            f"nullif({quote(c.name)}, 'NaN'::{c.type}) AS {quote(c.name)}"
+            for c in self.columns
+            if file_source and c.type in _FLOAT_TYPES
+        ]
+        star = f"* REPLACE ({', '.join(replaced)})" if replaced else "*"
+        self.has_row = any(step.kind == "sort" for step in self.pipeline.steps)
+        row = f", row_number() OVER () - 1 AS {ROW}" if self.has_row else ""
+        self.add(f"SELECT {star}{row} FROM {source}")
+
+    def step(self, number: int, step: Any) -> None:
+        self.number = number
+        compile_step = _STEPS.get(step.kind)
+        if compile_step is None:
+            raise EngineNotSupportedError(
+                f"Step {number} ({step.kind}) is not supported by the duckdb engine. "
+                "Run the pipeline with engine='pandas' (engine='auto' does this "
+                "by itself)."
+            )
+        self.check_columns(step)
+        try:
+            compile_step(self, step)
+        except EngineNotSupportedError as exc:
+            raise EngineNotSupportedError(
+                f"Step {number} ({step.kind}): {exc}"
+            ) from None
+        except SpecError as exc:
+            raise SpecError(f"Step {number} ({step.kind}): {exc}") from None
+
+    def check_columns(self, step: Any) -> None:
+        available = [column.name for column in self.columns]
+        for name in step.used_columns():
+            if name in available:
+                continue
+            first = self.number == 1
+            error = column_not_found(
+                name, available, dataset=self.pipeline.source if first else None
+            )
+            after = (
+                ""
+                if first
+                else f" The frame here is the result of step {self.number - 1}."
+            )
+            raise ColumnNotFoundError(
+                f"Step {self.number} ({step.kind}): {error}{after}"
+            )
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+    def is_last(self) -> bool:
+        return self.number == len(self.pipeline.steps)
+
+    def order_rows(self, terms: list[str]) -> None:
+        """Make ``terms`` the row order: at the end, or in the hidden row number."""
+        if self.is_last():
+            self.final_order = terms
+            return
+        window = f"row_number() OVER (ORDER BY {', '.join(terms)}) - 1"
+        star = f"* REPLACE ({window} AS {ROW})" if self.has_row else "*"
+        extra = "" if self.has_row else f", {window} AS {ROW}"
+        self.add(f"SELECT {star}{extra} FROM {self.previous}")
+        self.has_row = True
+        self.reordered = True
+
+    def finish(self) -> SqlQuery:
+        names = ", ".join(quote(column.name) for column in self.columns)
+        order = self.final_order
+        if order is None and self.reordered:
+            order = [ROW]
+        tail = f" ORDER BY {', '.join(order)}" if order else ""
+        sql = (
+            "WITH "
+            + ",\n".join(self.ctes)
+            + f"\nSELECT {names} FROM {self.previous}{tail}"
+        )
+        return SqlQuery(sql, self.params, list(self.columns))
+
+
+# Steps -------------------------------------------------------------------------------
+
+
+def _filter(compiler: _Compiler, step: Any) -> None:
+    tests = [_condition(compiler, condition) for condition in step.conditions]
+    joiner = " AND " if step.combine == "and" else " OR "
+    compiler.add(f"SELECT * FROM {compiler.previous} WHERE {joiner.join(tests)}")
+
+
+def _condition(compiler: _Compiler, condition: Any) -> str:
+    column = compiler.column(condition.column)
+    name = quote(column.name)
+    op = condition.op
+    if op in ("is missing", "is not missing"):
+        return f"({name} IS {'NOT ' if op == 'is not missing' else ''}NULL)"
+
+    if op == "contains":
+        _check_text(column)
+        _check_values(column, [condition.value])
+        value = compiler.param(condition.value)
+        test = (
+            f"contains({name}, {value})"
+            if condition.case
+            else f"contains(lower({name}), lower({value}))"
+        )
+        return f"coalesce({test}, false)"
+
+    values = condition.value if isinstance(condition.value, list) else [condition.value]
+    _check_values(column, values)
+    return f"coalesce({_comparison(compiler, name, op, values)}, false)"
+
+
+def _comparison(compiler: _Compiler, name: str, op: str, values: list[Any]) -> str:
+    bound = [compiler.param(value) for value in values]
+    if op == "between":
+        return f"({name} BETWEEN {bound[0]} AND {bound[1]})"
+    if op in ("in", "not in"):
+        if not bound:
+            return "false" if op == "in" else f"({name} IS NOT NULL)"
+        return f"({name} {op.upper()} ({', '.join(bound)}))"
+    return f"({name} {_COMPARISONS[op]} {bound[0]})"
+
+
+def _sort(compiler: _Compiler, step: Any) -> None:
+    terms = [
+        f"{quote(key.column)} {'ASC' if key.ascending else 'DESC'} NULLS LAST"
+        for key in step.keys
+    ]
+    compiler.order_rows([*terms, ROW])
+
+
+def _group(compiler: _Compiler, step: Any) -> None:
+    keys = [quote(name) for name in step.by]
+    outputs = [_aggregate(compiler, aggregation) for aggregation in step.aggregations]
+    selected = ", ".join([*keys, *(sql for sql, _ in outputs)])
+    compiler.add(
+        f"SELECT {selected} FROM {compiler.previous} GROUP BY {', '.join(keys)}"
+    )
+
+    key_columns = [compiler.column(name) for name in step.by]
+    compiler.columns = [*key_columns, *(column for _, column in outputs)]
+    compiler.has_row = False
+    compiler.order_rows([f"{key} ASC NULLS LAST" for key in keys])
+
+
+def _aggregate(compiler: _Compiler, aggregation: Any) -> tuple[str, Column]:
+    column = compiler.column(aggregation.column)
+    func = aggregation.func
+    if func in ("sum", "mean", "median") and not _is_number(column):
+        raise SpecError(
+            f"aggregation {func!r} needs a numeric column; column "
+            f"{column.name!r} holds {_dtype_name(column)}. Use 'count', 'min' or 'max'."
+        )
+    name = quote(column.name)
+    output = quote(aggregation.output)
+    if func == "count":
+        return f"count({name}) AS {output}", Column(
+            aggregation.output, "BIGINT", "int64"
+        )
+    if func in ("min", "max"):
+        return f"{func}({name}) AS {output}", Column(
+            aggregation.output, column.type, column.dtype
+        )
+    if func == "sum":
+        kind = "BIGINT" if column.type in _INTEGER_TYPES else "DOUBLE"
+        sql = f"CAST(coalesce(sum({name}), 0) AS {kind}) AS {output}"
+        return sql, Column(aggregation.output, kind, _sum_dtype(column))
+    sql = f"{_AGGREGATES[func]}({name}) AS {output}"
+    return sql, Column(aggregation.output, "DOUBLE", _mean_dtype(column))
+
+
+def _fill_missing(compiler: _Compiler, step: Any) -> None:
+    replaced = []
+    for name in dict.fromkeys(step.columns):
+        column = compiler.column(name)
+        fill = _fill_value(compiler, step, column)
+        replaced.append(f"coalesce({quote(name)}, {fill}) AS {quote(name)}")
+    compiler.add(f"SELECT * REPLACE ({', '.join(replaced)}) FROM {compiler.previous}")
+
+
+def _fill_value(compiler: _Compiler, step: Any, column: Column) -> str:
+    if step.strategy == "value":
+        _check_values(column, [step.value])
+        if column.type in _INTEGER_TYPES and not isinstance(step.value, int):
+            raise EngineNotSupportedError(
+                f"filling integer column {column.name!r} with {step.value!r} would "
+                "change its type; pandas decides that, so use engine='pandas'."
+            )
+        return f"CAST({compiler.param(step.value)} AS {column.type})"
+
+    if not _is_number(column):
+        raise SpecError(
+            f"strategy {step.strategy!r} needs a numeric column; column "
+            f"{column.name!r} holds {_dtype_name(column)}. Use strategy 'value' "
+            "instead."
+        )
+    if column.type in _INTEGER_TYPES and not _is_numpy_int(column):
+        raise EngineNotSupportedError(
+            f"filling integer column {column.name!r} by its {step.strategy} may need "
+            "a fractional value; pandas decides that, so use engine='pandas'."
+        )
+    func = _AGGREGATES[step.strategy]
+    return f"(SELECT {func}({quote(column.name)}) FROM {compiler.previous})"
+
+
+def _drop_missing(compiler: _Compiler, step: Any) -> None:
+    names = list(step.columns) or [column.name for column in compiler.columns]
+    if not names:
+        return
+    tests = " AND ".join(f"{quote(name)} IS NOT NULL" for name in names)
+    compiler.add(f"SELECT * FROM {compiler.previous} WHERE {tests}")
+
+
+def _flag_missing(compiler: _Compiler, step: Any) -> None:
+    if any(column.name == step.flag_column for column in compiler.columns):
+        raise SpecError(
+            f"flag column {step.flag_column!r} already exists; choose a new name "
+            "so that no data is overwritten."
+        )
+    flag = f"({quote(step.column)} IS NULL) AS {quote(step.flag_column)}"
+    compiler.add(f"SELECT *, {flag} FROM {compiler.previous}")
+    compiler.columns = [*compiler.columns, Column(step.flag_column, "BOOLEAN", "bool")]
+
+
+_STEPS = {
+    "filter": _filter,
+    "sort": _sort,
+    "group": _group,
+    "fill_missing": _fill_missing,
+    "drop_missing": _drop_missing,
+    "flag_missing": _flag_missing,
+}
+
+
+# Types -------------------------------------------------------------------------------
+
+
+def _is_number(column: Column) -> bool:
+    return (
+        column.type in _INTEGER_TYPES
+        or column.type in _FLOAT_TYPES
+        or column.type.startswith("DECIMAL")
+    )
+
+
+def _is_numpy_int(column: Column) -> bool:
+    dtype = column.dtype
+    return (
+        dtype is not None
+        and ptypes.is_integer_dtype(dtype)
+        and str(dtype) not in _MASKED
+    )
+
+
+def _check_text(column: Column) -> None:
+    if column.type != "VARCHAR":
+        raise SpecError(
+            f"'contains' needs a text column; column {column.name!r} holds "
+            f"{_dtype_name(column)}. Use '==' or 'in' for other types."
+        )
+
+
+def _check_values(column: Column, values: list[Any]) -> None:
+    """Refuse values whose type differs from the column's: pandas decides those."""
+    if _is_number(column):
+        ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    elif column.type == "VARCHAR":
+        ok = all(isinstance(value, str) for value in values)
+    elif column.type == "BOOLEAN":
+        ok = all(isinstance(value, bool) for value in values)
+    else:
+        ok = False
+    if not ok:
+        raise EngineNotSupportedError(
+            f"comparing column {column.name!r} ({_dtype_name(column)}) with "
+            f"{values!r} is not supported by the duckdb engine; use values of the "
+            "column's type, or engine='pandas'."
+        )
+
+
+def _dtype_name(column: Column) -> str:
+    return str(column.dtype) if column.dtype is not None else column.type
+
+
+def _sum_dtype(column: Column) -> Any:
+    known = ("int64", "float64", "Int64", "Float64")
+    return column.dtype if str(column.dtype) in known else None
+
+
+def _mean_dtype(column: Column) -> Any:
+    if column.dtype is None:
+        return None
+    return "Float64" if str(column.dtype) in _MASKED else "float64"
