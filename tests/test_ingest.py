@@ -251,13 +251,15 @@ def test_binary_files_are_not_text_tables(data: bytes, what: str) -> None:
         read_table(data, filename="thing.csv")
 
 
-def test_zip_that_is_not_a_workbook_is_refused() -> None:
+def test_zip_of_one_csv_is_read() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("data.csv", "a,b\n1,2\n")
 
-    with pytest.raises(IngestError, match="a zip archive"):
-        read_table(buffer.getvalue(), filename="data.zip")
+    result = read_table(buffer.getvalue(), filename="data.zip")
+
+    assert result.frame.to_dict("list") == {"a": [1], "b": [2]}
+    assert result.report.filename == "data.zip/data.csv"
 
 
 def test_undecodable_bytes_name_the_line() -> None:

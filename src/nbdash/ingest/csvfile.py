@@ -1,25 +1,45 @@
-"""Reading delimited text: a fast Arrow path and an exact path for ragged rows."""
+"""Reading delimited text: an exact path that finds the table, and a fast Arrow path.
+
+Files up to ``EXACT_BYTES`` are read record by record with Python's csv module, which
+finds the preamble, header rows, footnotes and a second table, and fits ragged rows.
+Larger files with a plain layout go through pyarrow.csv; rows of the wrong width there
+send the file back to the exact path.
+"""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from nbdash.errors import IngestError
+from nbdash.ingest.detection import NO_DELIMITER, Dialect
+from nbdash.ingest.records import Record, read_records, undecodable
 from nbdash.ingest.source import Source
+from nbdash.ingest.structure import (
+    EXTRA_COLUMN,
+    LAYOUT_RECORDS,
+    Layout,
+    Ragged,
+    build_rows,
+    detect_layout,
+)
 
 logger = logging.getLogger(__name__)
 
-EXTRA_COLUMN = "_extra"
-# A delimiter that never splits anything, for files of a single column.
-NO_DELIMITER = "\x1f"
+__all__ = [
+    "EXTRA_COLUMN",
+    "NO_DELIMITER",
+    "TextTable",
+    "lines_of_rows",
+    "read_text_table",
+]
+
+EXACT_BYTES = 32 * 1024 * 1024
+"""Files up to this size are always read by the exact path."""
 
 
 @dataclass
@@ -28,26 +48,90 @@ class TextTable:
 
     header: list[str]
     columns: list[pa.Array]
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
     row_lines: list[int] | None = None
     """The 1-based file line of each data row, when the exact path computed them."""
     has_extra: bool = False
+    header_rows: int = 1
+    """How many records formed the header (0 when the file has none)."""
 
 
-def read_text_table(source: Source, encoding: str, delimiter: str | None) -> TextTable:
-    """Read every cell as text; fall back to the exact reader for ragged rows."""
-    separator = delimiter or NO_DELIMITER
+def read_text_table(
+    source: Source,
+    encoding: str,
+    dialect: Dialect | str | None,
+    *,
+    layout: Layout | None = None,
+    ragged: Ragged = "extra_column",
+) -> TextTable:
+    """Read every cell as text; ``layout`` None detects it from the first records."""
+    if not isinstance(dialect, Dialect):
+        dialect = Dialect(dialect)
+    if layout is None:
+        layout = find_layout(source, encoding, dialect)
+
+    if source.size > EXACT_BYTES and _arrow_can_read(layout, dialect):
+        table = _read_fast(source, encoding, dialect)
+        if table is not None:
+            return table
+        logger.info("%s is irregular; reading it row by row", source.filename)
+    return _read_exactly(source, encoding, dialect, layout, ragged)
+
+
+def find_layout(source: Source, encoding: str, dialect: Dialect) -> Layout:
+    """Detect the preamble and header rows from the first non-blank records."""
+    records = read_records(source, encoding, dialect)
+    head = list(islice((one for one in records if not one.is_blank), LAYOUT_RECORDS))
+    return detect_layout(head)
+
+
+def _arrow_can_read(layout: Layout, dialect: Dialect) -> bool:
+    plain = layout.skip == 0 and layout.header_rows == 1
+    return plain and not dialect.skipinitialspace and dialect.quotechar != "'"
+
+
+def _read_exactly(
+    source: Source, encoding: str, dialect: Dialect, layout: Layout, ragged: Ragged
+) -> TextTable:
+    try:
+        rows = build_rows(
+            read_records(source, encoding, dialect), layout, dialect, ragged
+        )
+    except IngestError as exc:
+        if exc.filename:
+            raise
+        message = f"{source.filename!r} {exc}"
+        raise IngestError(message, filename=source.filename, line=exc.line) from exc
+
+    width = len(rows.header) - rows.has_extra
+    columns = [
+        pa.array([row[index] for row in rows.rows], pa.string())
+        for index in range(width)
+    ]
+    if rows.has_extra:
+        columns.append(pa.array(rows.extras, pa.string()))
+    return TextTable(
+        rows.header,
+        columns,
+        problems=list(rows.notes),
+        row_lines=rows.lines,
+        has_extra=rows.has_extra,
+        header_rows=layout.header_rows,
+    )
+
+
+def _read_fast(source: Source, encoding: str, dialect: Dialect) -> TextTable | None:
+    """The Arrow read; None when rows are ragged or a row is too long for it."""
     ragged: list[int] = []
     try:
-        table = _read_with_arrow(source, encoding, separator, ragged)
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise _read_error(source, encoding, exc) from exc
-
+        table = _read_with_arrow(source, encoding, dialect, ragged)
+    except UnicodeDecodeError as exc:
+        raise undecodable(source, encoding, exc) from exc
+    except pa.ArrowInvalid as exc:
+        logger.debug("Arrow could not read %s: %s", source.filename, exc)
+        return None
     if ragged:
-        logger.info(
-            "%s has rows of uneven length; reading it row by row", source.filename
-        )
-        return _read_exactly(source, encoding, separator)
+        return None
 
     header = (
         [_cell(value) for value in table.slice(0, 1).to_pylist()[0].values()]
@@ -65,9 +149,9 @@ def _cell(value: object) -> str:
 
 
 def _read_with_arrow(
-    source: Source, encoding: str, separator: str, ragged: list[int]
+    source: Source, encoding: str, dialect: Dialect, ragged: list[int]
 ) -> pa.Table:
-    count = _header_width(source, encoding, separator)
+    count = _header_width(source, encoding, dialect)
     names = [f"f{index}" for index in range(count)]
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
@@ -80,7 +164,11 @@ def _read_with_arrow(
     )
     # Quoted fields may hold newlines anywhere in the file, not only in the sample.
     parse_options = pacsv.ParseOptions(
-        delimiter=separator, newlines_in_values=True, invalid_row_handler=on_invalid_row
+        delimiter=dialect.delimiter or NO_DELIMITER,
+        quote_char=dialect.quotechar or False,
+        escape_char=dialect.escapechar or False,
+        newlines_in_values=True,
+        invalid_row_handler=on_invalid_row,
     )
     convert_options = pacsv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.string()),
@@ -91,124 +179,35 @@ def _read_with_arrow(
         return pacsv.read_csv(handle, read_options, parse_options, convert_options)
 
 
-def _header_width(source: Source, encoding: str, separator: str) -> int:
-    for _, record in scan_records(source, encoding, separator):
-        return len(record)
+def _header_width(source: Source, encoding: str, dialect: Dialect) -> int:
+    for record in read_records(source, encoding, dialect):
+        if not record.is_blank:
+            return len(record.fields)
     return 1
 
 
-def scan_records(
-    source: Source, encoding: str, separator: str
-) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first line, fields) of each non-empty record, using Python's csv."""
-    with source.open() as raw:
-        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-        reader = csv.reader(text, delimiter=separator)
-        previous_line = 0
-        for record in reader:
-            start, previous_line = previous_line + 1, reader.line_num
-            if record and record != [""]:
-                yield start, record
-
-
-def _read_exactly(source: Source, encoding: str, separator: str) -> TextTable:
-    records = scan_records(source, encoding, separator)
-    first = next(records, None)
-    header = first[1] if first else []
-    if header:
-        header[0] = header[0].removeprefix("\ufeff")
-    width = len(header)
-
-    rows: list[list[str]] = []
-    extras: list[str | None] = []
-    result = TextTable(header, [], row_lines=[])
-    try:
-        for line, record in records:
-            rows.append(_fit(record, width, line, separator, extras, result))
-            result.row_lines.append(line)  # type: ignore[union-attr]
-    except UnicodeDecodeError as exc:
-        raise _read_error(source, encoding, exc) from exc
-
-    result.columns = [
-        pa.array([row[index] for row in rows], pa.string()) for index in range(width)
-    ]
-    if result.has_extra:
-        result.header.append(EXTRA_COLUMN)
-        result.columns.append(pa.array(extras, pa.string()))
-    return result
-
-
-def _fit(
-    record: list[str],
-    width: int,
-    line: int,
-    separator: str,
-    extras: list[str | None],
-    result: TextTable,
-) -> list[str]:
-    """Pad a short row with empty cells; move a long row's surplus to ``_extra``."""
-    extras.append(None)
-    if len(record) < width:
-        message = (
-            f"row has {len(record)} fields, the header has {width}: "
-            "the missing cells are left empty"
-        )
-        result.problems.append((line, message))
-        return record + [""] * (width - len(record))
-    if len(record) > width:
-        message = (
-            f"row has {len(record)} fields, the header has {width}: "
-            f"the extra values are kept in column {EXTRA_COLUMN!r}"
-        )
-        result.problems.append((line, message))
-        result.has_extra = True
-        extras[-1] = separator.join(record[width:])
-        return record[:width]
-    return record
+def first_records(
+    source: Source, encoding: str, dialect: Dialect, count: int
+) -> list[Record]:
+    """The first ``count`` non-blank records (for a preview or a dialect check)."""
+    records = read_records(source, encoding, dialect)
+    return list(islice((one for one in records if not one.is_blank), count))
 
 
 def lines_of_rows(
-    source: Source, encoding: str, separator: str | None, rows: list[int]
+    source: Source, encoding: str, dialect: Dialect, rows: list[int]
 ) -> dict[int, int]:
-    """Find the file lines of a few 0-based data rows, scanning no further."""
+    """The file lines of a few 0-based data rows (plain layout), scanning no further."""
     wanted = set(rows)
     found: dict[int, int] = {}
     last = max(wanted, default=-1)
-    for index, (line, _) in enumerate(
-        scan_records(source, encoding, separator or NO_DELIMITER)
-    ):
+    records = (
+        one for one in read_records(source, encoding, dialect) if not one.is_blank
+    )
+    for index, record in enumerate(records):
         row = index - 1
         if row in wanted:
-            found[row] = line
+            found[row] = record.line
         if row >= last:
             break
     return found
-
-
-def _read_error(source: Source, encoding: str, exc: Exception) -> IngestError:
-    located = find_undecodable(source, encoding)
-    if located is not None:
-        line, bad = located
-        message = (
-            f"{source.filename!r} line {line} has bytes {bad!r} that are not valid "
-            f"{encoding}. Pass the file's real encoding (e.g. encoding='cp1252'), or "
-            "save the file as UTF-8 and upload it again."
-        )
-        return IngestError(message, filename=source.filename, line=line)
-    message = f"Cannot read {source.filename!r} as delimited text: {exc}"
-    return IngestError(message, filename=source.filename)
-
-
-def find_undecodable(source: Source, encoding: str) -> tuple[int, bytes] | None:
-    """The 1-based line and the bytes of the first undecodable spot, if any."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    line = 1
-    with source.open() as handle:
-        while chunk := handle.read(1 << 20):
-            try:
-                line += decoder.decode(chunk).count("\n")
-            except UnicodeDecodeError as exc:
-                before = chunk[: max(exc.start, 0)]
-                line += codecs.decode(before, encoding, errors="replace").count("\n")
-                return line, exc.object[exc.start : exc.end + 3]
-    return None

@@ -1,4 +1,4 @@
-"""Detecting a file's format, text encoding and CSV delimiter from its first bytes."""
+"""Detecting a file's format, text encoding and CSV dialect from its first bytes."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import codecs
 import csv
 import io
 import logging
+import re
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import PurePath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from nbdash.errors import IngestError
 
@@ -18,6 +21,8 @@ logger = logging.getLogger(__name__)
 ACCEPTED = "CSV/TSV text, Excel .xlsx, Parquet, JSON or NDJSON"
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_RECORDS = 2000
+# A delimiter that never splits anything, for files of a single column.
+NO_DELIMITER = "\x1f"
 
 _EXTENSIONS = {
     ".csv": "csv",
@@ -160,38 +165,179 @@ def decode_sample(head: bytes, encoding: str, *, complete: bool) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How the fields of a delimited text file are separated and quoted."""
+
+    delimiter: str | None
+    """The field delimiter; None for a file of one column."""
+    quotechar: str | None = '"'
+    """The quote character; None when fields are never quoted."""
+    escapechar: str | None = None
+    """A character that makes the next one literal (such as a backslash)."""
+    skipinitialspace: bool = False
+    """Whether a space after each delimiter belongs to it (``a, b, c``)."""
+
+
 def sniff_delimiter(sample: str) -> str | None:
-    """Pick the delimiter whose field counts are most consistent across many lines.
+    """The delimiter of :func:`sniff_dialect`; None for a one-column file."""
+    return sniff_dialect(sample).delimiter
 
-    Returns None when no candidate splits the lines: a one-column file.
+
+def sniff_dialect(
+    sample: str,
+    *,
+    delimiter: str | None = None,
+    quotechar: str | None = None,
+    escapechar: str | None = None,
+) -> Dialect:
+    """Choose the dialect that makes the sample's records most table-like.
+
+    Every candidate (delimiter, quote, escape) parses up to ``SNIFF_RECORDS``
+    records; the score is the consistency of the record widths times the share of
+    cells that look like a value (a number, a date, a word...), as in the data
+    consistency measure of van den Burg et al. (CleverCSV). Widths of one score
+    zero, so a file that no candidate splits is read as one column. Arguments that
+    are given are kept, not detected.
+
+    Examples
+    --------
+    >>> sniff_dialect("a;b\\n1;2,5\\n3;4,0\\n").delimiter
+    ';'
+    >>> sniff_dialect("name\\nAnn, Bo\\nCy\\n").delimiter is None
+    True
     """
-    best: tuple[bool, float, int] | None = None
-    chosen = None
-    for delimiter in DELIMITERS:
-        if delimiter not in sample:
-            continue
-        score = _consistency(sample, delimiter)
-        if score is not None and (best is None or score > best):
-            best, chosen = score, delimiter
-    return chosen
+    lines = [line for line in sample.splitlines()[:SNIFF_RECORDS] if line.strip()]
+    delimiters = [delimiter] if delimiter else _candidate_delimiters(lines)
+    quotes: list[str | None] = [quotechar] if quotechar else ['"', "'", None]
+    escapes: list[str | None] = [escapechar] if escapechar else [None]
+    if escapechar is None and '\\"' in sample:
+        escapes.append("\\")
+
+    best = Dialect(delimiter, quotechar or '"', escapechar)
+    best_score = 0.0
+    for candidate in _candidates(delimiters, quotes, escapes):
+        score = _dialect_score(sample, candidate)
+        # Later candidates (other quotes, an escape) must win clearly, not by noise.
+        if score > best_score * 1.005 + 1e-9:
+            best, best_score = candidate, score
+    if delimiter is None and not _splits_most_records(sample, best):
+        return Dialect(None, quotechar or '"', escapechar)
+    return _with_initial_space(sample, best)
 
 
-def _consistency(sample: str, delimiter: str) -> tuple[bool, float, int] | None:
-    """Score a delimiter: (header agrees with the usual count, share of rows, count)."""
-    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
-    counts = []
+def _splits_most_records(sample: str, dialect: Dialect) -> bool:
+    widths, _, _ = _parse_sample(sample, dialect)
+    if not widths:
+        return False
+    usual, times = Counter(widths).most_common(1)[0]
+    return usual >= 2 and times >= 0.5 * len(widths)
+
+
+def _candidates(
+    delimiters: list[str], quotes: list[str | None], escapes: list[str | None]
+) -> Iterator[Dialect]:
+    for delim in delimiters:
+        for quote in quotes:
+            for escape in escapes:
+                if quote is None and escape is not None:
+                    continue
+                yield Dialect(delim, quote, escape)
+
+
+def _candidate_delimiters(lines: list[str]) -> list[str]:
+    """Common delimiters first, then any other symbol found on most lines."""
+    if not lines:
+        return list(DELIMITERS)
+    counts: Counter[str] = Counter()
+    for line in lines:
+        counts.update(set(line))
+    common = [d for d in (*DELIMITERS, " ", ":") if counts[d]]
+    others = [
+        char
+        for char, times in counts.items()
+        if times >= 0.8 * len(lines)
+        and not char.isalnum()
+        and char not in ('"', "'", "\\", " ", ".", "-", "/", "_")
+        and char not in common
+        and char.isprintable()
+    ]
+    return common + sorted(others)
+
+
+def _dialect_score(sample: str, dialect: Dialect) -> float:
+    widths, cells, typed = _parse_sample(sample, dialect)
+    if not widths:
+        return 0.0
+    patterns = Counter(widths)
+    pattern = sum(n * (width - 1) / width for width, n in patterns.items())
+    pattern /= len(patterns)
+    return pattern * max(typed / cells, 0.01) if cells else 0.0
+
+
+def _parse_sample(sample: str, dialect: Dialect) -> tuple[list[int], int, int]:
+    """The width of each record, the cell count and the cells that look typed."""
+    reader = csv.reader(io.StringIO(sample, newline=""), **csv_arguments(dialect))
+    widths: list[int] = []
+    cells = typed = 0
     try:
         for record in reader:
-            if record:
-                counts.append(len(record))
-            if len(counts) >= SNIFF_RECORDS:
+            if not record or record == [""]:
+                continue
+            widths.append(len(record))
+            cells += len(record)
+            typed += sum(1 for cell in record if _looks_like_value(cell))
+            if len(widths) >= SNIFF_RECORDS:
                 break
     except csv.Error:
-        return None
-    if not counts:
-        return None
+        return [], 0, 0
+    return widths, cells, typed
 
-    usual, times = Counter(counts).most_common(1)[0]
-    if usual < 2:
-        return None
-    return (counts[0] == usual, times / len(counts), usual)
+
+_VALUE = re.compile(
+    r"""^\s*(?:
+        |[-+]?[$€£¥]?\s?[-+]?\d[\d,.' ]*%?[$€£¥]?     # numbers, money, percent
+        |\d{1,4}[-/.:]\d{1,2}([-/.:]\d{1,4})?([ T]\d{1,2}:\d{2}(:\d{2})?)?  # dates
+        |(true|false|yes|no|null|n/?a|none|nan)           # words of known meaning
+        |https?://\S+|[\w.+-]+@[\w-]+\.[\w.]+             # links and addresses
+        |[\w'&()./+-]+(\s[\w'&()./+-]+)*                  # words
+    )\s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def _looks_like_value(cell: str) -> bool:
+    # A cell holding a stray quote or delimiter-like symbols suggests a wrong split.
+    return len(cell) < 200 and bool(_VALUE.match(cell))
+
+
+def _with_initial_space(sample: str, dialect: Dialect) -> Dialect:
+    """Treat ``a, b`` as delimiter plus space when nearly every field has one."""
+    if dialect.delimiter in (None, " "):
+        return dialect
+    reader = csv.reader(io.StringIO(sample, newline=""), **csv_arguments(dialect))
+    later = spaced = 0
+    try:
+        for index, record in enumerate(reader):
+            later += max(len(record) - 1, 0)
+            spaced += sum(1 for cell in record[1:] if cell.startswith(" "))
+            if index >= SNIFF_RECORDS:
+                break
+    except csv.Error:
+        return dialect
+    if later and spaced >= 0.9 * later:
+        return replace(dialect, skipinitialspace=True)
+    return dialect
+
+
+def csv_arguments(dialect: Dialect) -> dict[str, Any]:
+    """Keyword arguments for :func:`csv.reader` that read ``dialect``."""
+    return {
+        "delimiter": dialect.delimiter or NO_DELIMITER,
+        "quotechar": dialect.quotechar or '"',
+        "quoting": csv.QUOTE_MINIMAL if dialect.quotechar else csv.QUOTE_NONE,
+        "escapechar": dialect.escapechar,
+        "doublequote": True,
+        "skipinitialspace": dialect.skipinitialspace,
+        "strict": False,
+    }

@@ -5,27 +5,32 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import pyarrow as pa
 
 from nbdash.errors import IngestError
+from nbdash.ingest.containers import gunzip, is_gzip, is_plain_zip, unzip
 from nbdash.ingest.csvfile import (
     EXTRA_COLUMN,
     TextTable,
+    find_layout,
     lines_of_rows,
     read_text_table,
 )
 from nbdash.ingest.detection import (
+    Dialect,
     decode_sample,
     detect_encoding,
     detect_format,
-    sniff_delimiter,
+    sniff_dialect,
 )
-from nbdash.ingest.formats import read_binary_format
+from nbdash.ingest.formats import read_binary_format, sheet_names
 from nbdash.ingest.naming import column_names
 from nbdash.ingest.report import ColumnReport, IngestReport, IngestResult
 from nbdash.ingest.source import Source
+from nbdash.ingest.structure import RAGGED_CHOICES, Layout, Ragged
 from nbdash.ingest.types import TypedColumn, infer_column
 
 logger = logging.getLogger(__name__)
@@ -40,8 +45,20 @@ def read_table(
     sheet: str | int | None = None,
     missing_values: Iterable[str] = (),
     dayfirst: bool | None = None,
+    quotechar: str | None = None,
+    escapechar: str | None = None,
+    header_row: int | None = None,
+    skip_rows: int = 0,
+    ragged: Ragged = "extra_column",
+    member: str | None = None,
+    infer_types: bool = True,
 ) -> IngestResult:
     """Read a CSV/TSV, Excel, Parquet or JSON file into a typed DataFrame.
+
+    Gzip files and zip archives holding one such file are unpacked first, within
+    size and ratio limits. Delimited text is searched for its table: a preamble
+    before the header, a header spread over several rows, footnotes after the rows
+    and a second table are found and reported, never read as data.
 
     Parameters
     ----------
@@ -50,20 +67,43 @@ def read_table(
     filename
         The name the user knows the file by; its extension helps find the format.
     encoding
-        The text encoding; detected when None (UTF-8 first, then a guess).
+        The text encoding; detected when None (BOMs, UTF-8, then a guess).
     delimiter
-        The field delimiter; detected among ``, ; tab |`` when None.
+        The field delimiter, any single character; detected when None.
     sheet
-        The Excel sheet's name or 0-based index; the first sheet when None.
+        The Excel sheet's name or 0-based index; the first sheet when None. See
+        :func:`list_sheets`.
     missing_values
         Cells that mean "missing" besides empty ones, e.g. ``["NA", "n/a"]``.
     dayfirst
         For dates like 03/04/2024 that fit both orders: True reads day first.
+    quotechar, escapechar
+        The quote character and the escape character of delimited text; detected
+        when None (``quotechar="none"`` reads quotes as text).
+    header_row
+        The 0-based non-blank record (after ``skip_rows``) holding the column names;
+        ``-1`` when the file has no header; detected when None.
+    skip_rows
+        Non-blank records to skip before the table (a preamble the detection missed).
+    ragged
+        What to do with fields past the header's width: ``"extra_column"`` keeps
+        them in a text column ``_extra``, ``"drop"`` drops them, ``"error"`` raises.
+        Every such row is reported with its line either way.
+    member
+        The file to read inside a zip archive that holds several.
+    infer_types
+        False keeps every column as text, exactly as written in the file.
 
     Returns
     -------
     IngestResult
         ``.frame`` with inferred dtypes and ``.report`` of what was found.
+
+    Raises
+    ------
+    IngestError
+        When the file is not a readable table; the message names the file and,
+        where there is one, the line.
 
     Examples
     --------
@@ -74,7 +114,8 @@ def read_table(
     >>> result.frame["sales"].sum()
     np.float64(1203.5)
     """
-    src = Source.of(source, filename)
+    _check_options(ragged, delimiter, quotechar, escapechar)
+    src = unpack(Source.of(source, filename), member)
     head = src.head()
     with src.open() as handle:
         file_format = detect_format(head, src.filename, zip_source=handle)
@@ -83,34 +124,94 @@ def read_table(
     if file_format != "csv":
         frame = read_binary_format(src, file_format, sheet)
         return _result_from_frame(frame, src.filename, file_format)
-    return _read_delimited(
-        src, head, encoding, delimiter, tuple(missing_values), dayfirst
+    options = _TextOptions(
+        encoding, delimiter, quotechar, escapechar, header_row, skip_rows, ragged
     )
+    return _read_delimited(
+        src, head, options, tuple(missing_values), dayfirst, infer_types
+    )
+
+
+def list_sheets(
+    source: str | os.PathLike[str] | bytes, *, filename: str | None = None
+) -> list[str]:
+    """The sheet names of an Excel workbook, in workbook order.
+
+    Examples
+    --------
+    >>> import io, pandas as pd
+    >>> buffer = io.BytesIO()
+    >>> with pd.ExcelWriter(buffer) as writer:
+    ...     pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="Jan", index=False)
+    ...     pd.DataFrame({"a": [2]}).to_excel(writer, sheet_name="Feb", index=False)
+    >>> list_sheets(buffer.getvalue(), filename="book.xlsx")
+    ['Jan', 'Feb']
+    """
+    src = unpack(Source.of(source, filename), None)
+    return sheet_names(src)
+
+
+def unpack(src: Source, member: str | None) -> Source:
+    """The file inside a gzip or zip container, else ``src`` itself."""
+    head = src.head(8)
+    if is_gzip(head):
+        return unpack(gunzip(src), member)
+    if is_plain_zip(src, head):
+        return unzip(src, member)
+    return src
+
+
+def _check_options(
+    ragged: str, delimiter: str | None, quotechar: str | None, escapechar: str | None
+) -> None:
+    if ragged not in RAGGED_CHOICES:
+        message = (
+            f"ragged={ragged!r} is not an option; expected one of "
+            f"{', '.join(map(repr, RAGGED_CHOICES))}."
+        )
+        raise IngestError(message)
+    for name, value in (("delimiter", delimiter), ("escapechar", escapechar)):
+        if value is not None and len(value) != 1:
+            message = f"{name} must be one character; received {value!r}."
+            raise IngestError(message)
+    if quotechar is not None and len(quotechar) != 1 and quotechar != "none":
+        message = f"quotechar must be one character or 'none'; received {quotechar!r}."
+        raise IngestError(message)
+
+
+@dataclass
+class _TextOptions:
+    encoding: str | None
+    delimiter: str | None
+    quotechar: str | None
+    escapechar: str | None
+    header_row: int | None
+    skip_rows: int
+    ragged: Ragged
 
 
 def _read_delimited(
     src: Source,
     head: bytes,
-    encoding: str | None,
-    delimiter: str | None,
+    options: _TextOptions,
     missing_values: tuple[str, ...],
     dayfirst: bool | None,
+    infer_types: bool,
 ) -> IngestResult:
-    encoding = encoding or detect_encoding(head, src.filename)
-    complete = src.size <= len(head)
-    sample = decode_sample(head, encoding, complete=complete)
-    if complete and not sample.strip():
-        message = (
-            f"{src.filename!r} is empty: it has no header and no rows. "
-            "Upload a file whose first line names the columns."
-        )
-        raise IngestError(message, filename=src.filename)
+    encoding = options.encoding or detect_encoding(head, src.filename)
+    sample = _sample(src, head, encoding)
+    dialect = _dialect(sample, options)
+    layout = _layout(src, encoding, dialect, options)
 
-    delimiter = delimiter or sniff_delimiter(sample)
-    text = read_text_table(src, encoding, delimiter)
-    report = IngestReport(src.filename, "csv", encoding=encoding, delimiter=delimiter)
-    frame = _typed_frame(text, report, missing_values, dayfirst)
-    _locate_unparseable(src, encoding, delimiter, text, report)
+    text = read_text_table(src, encoding, dialect, layout=layout, ragged=options.ragged)
+    if not text.header and not text.columns:
+        raise _empty(src.filename)
+    report = IngestReport(
+        src.filename, "csv", encoding=encoding, delimiter=dialect.delimiter
+    )
+    _report_layout(text, encoding, dialect, report)
+    frame = _typed_frame(text, report, missing_values, dayfirst, infer_types)
+    _locate_unparseable(src, encoding, dialect, text, report)
 
     logger.info(
         "Read %s: %d rows, %d columns", src.filename, report.rows, frame.shape[1]
@@ -118,11 +219,73 @@ def _read_delimited(
     return IngestResult(frame, report)
 
 
+def _sample(src: Source, head: bytes, encoding: str) -> str:
+    complete = src.size <= len(head)
+    sample = decode_sample(head, encoding, complete=complete)
+    if complete and not sample.strip():
+        raise _empty(src.filename)
+    return sample
+
+
+def _empty(filename: str) -> IngestError:
+    message = (
+        f"{filename!r} is empty: it has no header and no rows. "
+        "Upload a file whose first line names the columns."
+    )
+    return IngestError(message, filename=filename, line=1)
+
+
+def _dialect(sample: str, options: _TextOptions) -> Dialect:
+    quote = options.quotechar
+    dialect = sniff_dialect(
+        sample,
+        delimiter=options.delimiter,
+        quotechar=None if quote == "none" else quote,
+        escapechar=options.escapechar,
+    )
+    if quote == "none":
+        dialect = replace(dialect, quotechar=None, escapechar=None)
+    return dialect
+
+
+def _layout(
+    src: Source, encoding: str, dialect: Dialect, options: _TextOptions
+) -> Layout:
+    detected = find_layout(src, encoding, dialect)
+    if options.header_row is None and not options.skip_rows:
+        return detected
+    skip = options.skip_rows + max(options.header_row or 0, 0)
+    if options.header_row is None:
+        skip = options.skip_rows + detected.skip
+    header_rows = 0 if options.header_row == -1 else detected.header_rows or 1
+    if options.header_row is not None and options.header_row >= 0:
+        header_rows = 1
+    return Layout(skip, header_rows, detected.typed_columns)
+
+
+def _report_layout(
+    text: TextTable, encoding: str, dialect: Dialect, report: IngestReport
+) -> None:
+    if encoding == "utf-8-sig":
+        report.add_problem(1, None, "byte order mark (BOM) at the start removed")
+    if text.header_rows == 0:
+        report.add_problem(
+            None, None, "the file has no header row: columns are named column_1, ..."
+        )
+    if dialect.skipinitialspace:
+        report.add_problem(None, None, "spaces after each delimiter removed")
+    if dialect.escapechar:
+        report.add_problem(
+            None, None, f"{dialect.escapechar!r} read as the escape character"
+        )
+
+
 def _typed_frame(
     text: TextTable,
     report: IngestReport,
     missing_values: tuple[str, ...],
     dayfirst: bool | None,
+    infer_types: bool = True,
 ) -> pd.DataFrame:
     for line, message in text.problems:
         report.add_problem(line, None, message)
@@ -131,7 +294,7 @@ def _typed_frame(
     series = {}
     for name, original, raw in zip(names, text.header, text.columns, strict=True):
         is_extra = text.has_extra and original == EXTRA_COLUMN and name == names[-1]
-        if is_extra:
+        if is_extra or not infer_types:
             # Surplus fields are whatever a broken row held: keep them as written.
             typed = TypedColumn(raw, raw.null_count)
         else:
@@ -174,7 +337,7 @@ def _column_report(
 def _locate_unparseable(
     src: Source,
     encoding: str,
-    delimiter: str | None,
+    dialect: Dialect,
     text: TextTable,
     report: IngestReport,
 ) -> None:
@@ -185,7 +348,7 @@ def _locate_unparseable(
     if text.row_lines is not None:
         lines = {row: text.row_lines[row] for row in rows}
     else:
-        lines = lines_of_rows(src, encoding, delimiter, rows)
+        lines = lines_of_rows(src, encoding, dialect, rows)
 
     for index, column in enumerate(report.columns):
         raw = text.columns[index]

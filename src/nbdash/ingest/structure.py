@@ -1,0 +1,287 @@
+"""Finding the table in delimited text: preamble, header rows, footnotes, 2nd table.
+
+The records of the first lines decide the layout: which rows before the header are a
+preamble, whether the first row is a header at all, and how many rows the header
+spans. While the rows are read, a row that looks like a new header ends the table,
+thin rows at the very end are footnotes, and rows of the wrong width are fitted as the
+``ragged`` option says. Every change is returned as a note with its file line.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from nbdash.errors import IngestError
+from nbdash.ingest.detection import Dialect
+from nbdash.ingest.records import Record, repair_stray_quote
+
+logger = logging.getLogger(__name__)
+
+Ragged = Literal["extra_column", "drop", "error"]
+RAGGED_CHOICES = ("extra_column", "drop", "error")
+EXTRA_COLUMN = "_extra"
+LAYOUT_RECORDS = 200
+
+_TYPED = re.compile(
+    r"""^\s*(?:
+        [-+(]?[$€£¥]?\s?[-+]?\d[\d,.' ]*\)?%?\s?[$€£¥]?
+        |\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\S*
+        |\d{1,2}:\d{2}(:\d{2})?(\s?[ap]m)?
+        |true|false
+    )\s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_MISSING_WORDS = {"", "na", "n/a", "null", "none", "nan", "-", "--", "?"}
+
+
+@dataclass
+class Layout:
+    """Where the table starts: rows to skip and how many header rows follow."""
+
+    skip: int = 0
+    """Non-blank records before the header (the preamble)."""
+    header_rows: int = 1
+    """Records that form the header (0: no header, names are made up)."""
+    typed_columns: list[int] = field(default_factory=list)
+    """Columns whose values are mostly numbers, dates or times."""
+
+
+@dataclass
+class Rows:
+    """The table's records as text, each with its first file line."""
+
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    extras: list[str | None] = field(default_factory=list)
+    notes: list[tuple[int | None, str]] = field(default_factory=list)
+    has_extra: bool = False
+
+
+def is_typed(cell: str) -> bool:
+    """Whether a cell reads as a number, date, time or boolean."""
+    return bool(_TYPED.match(cell))
+
+
+def detect_layout(records: list[Record]) -> Layout:
+    """Decide the preamble and the header rows from the first non-blank records."""
+    if not records:
+        return Layout(0, 0)
+    usual = sorted(record.filled for record in records)[len(records) // 2]
+    least = max(2, math.ceil(0.5 * usual)) if usual >= 2 else 1
+    skip = 0
+    while skip < len(records) - 1 and records[skip].filled < least:
+        skip += 1
+
+    body = records[skip:]
+    typed = _typed_columns([record.fields for record in body[1:]])
+    if _looks_like_data(body[0].fields, typed):
+        return Layout(skip, 0, typed)
+    header_rows = 1
+    while header_rows < min(len(body) - 1, 4) and _looks_like_header(
+        body[header_rows].fields, typed
+    ):
+        header_rows += 1
+    return Layout(skip, header_rows, typed)
+
+
+def _typed_columns(rows: list[list[str]]) -> list[int]:
+    counts: Counter[int] = Counter()
+    filled: Counter[int] = Counter()
+    for fields in rows:
+        for index, cell in enumerate(fields):
+            if cell.strip().lower() in _MISSING_WORDS:
+                continue
+            filled[index] += 1
+            counts[index] += is_typed(cell)
+    return sorted(
+        index
+        for index, total in filled.items()
+        if total >= 2 and counts[index] >= 0.8 * total
+    )
+
+
+def _looks_like_data(fields: list[str], typed: list[int]) -> bool:
+    cells = [fields[index] for index in typed if index < len(fields)]
+    cells = [cell for cell in cells if cell.strip().lower() not in _MISSING_WORDS]
+    return bool(cells) and sum(map(is_typed, cells)) >= 0.5 * len(cells)
+
+
+def _looks_like_header(fields: list[str], typed: list[int]) -> bool:
+    """Text where the data has numbers or dates, in every such column."""
+    cells = [fields[index] for index in typed if index < len(fields)]
+    words = [cell for cell in cells if cell.strip().lower() not in _MISSING_WORDS]
+    enough = min(2, len(typed))
+    return len(words) >= max(enough, 1) and not any(map(is_typed, words))
+
+
+def build_rows(
+    records: Iterable[Record],
+    layout: Layout,
+    dialect: Dialect,
+    ragged: Ragged = "extra_column",
+) -> Rows:
+    """Read the table's rows after the preamble and header, fitting each to width."""
+    stream = (record for record in records if not record.is_blank)
+    head = _take_header(stream, layout)
+    width = max((len(record.fields) for record in head), default=0)
+    table = Rows(header=[])
+    for record in head[: layout.skip]:
+        table.notes.append((record.line, "preamble line skipped (before the header)"))
+    header_records = head[layout.skip :]
+    table.header = _join_header(header_records, width, table)
+
+    data = list(head[layout.skip + layout.header_rows :])
+    _read_body(_chain(data, stream), layout, dialect, ragged, table)
+    return table
+
+
+def _take_header(stream: Iterator[Record], layout: Layout) -> list[Record]:
+    head = []
+    for record in stream:
+        head.append(record)
+        if len(head) >= layout.skip + max(layout.header_rows, 1):
+            break
+    return head
+
+
+def _chain(first: list[Record], rest: Iterator[Record]) -> Iterator[Record]:
+    yield from first
+    yield from rest
+
+
+def _join_header(records: list[Record], width: int, table: Rows) -> list[str]:
+    if not records:
+        return []
+    if len(records) == 1:
+        names = list(records[0].fields) + [""] * (width - len(records[0].fields))
+        names[0] = names[0].removeprefix("\ufeff")
+        return names
+    cells = [[cell.strip() for cell in record.fields] for record in records]
+    names = []
+    for index in range(width):
+        parts = [row[index] for row in cells if index < len(row) and row[index]]
+        names.append(" ".join(parts))
+    lines = ", ".join(str(record.line) for record in records)
+    table.notes.append(
+        (records[0].line, f"header rows on lines {lines} joined into one header")
+    )
+    if names:
+        names[0] = names[0].removeprefix("\ufeff")
+    return names
+
+
+def _read_body(
+    records: Iterator[Record],
+    layout: Layout,
+    dialect: Dialect,
+    ragged: Ragged,
+    table: Rows,
+) -> None:
+    width = len(table.header)
+    thin: list[Record] = []
+    for record in records:
+        if width == 0:
+            width = len(record.fields)
+            table.header = [""] * width
+        if _is_second_table(record, layout, table):
+            break
+        if width >= 3 and record.filled <= 1 and len(record.fields) != width:
+            thin.append(record)
+            continue
+        for held in thin:
+            _add_row(held, width, dialect, ragged, table)
+        thin.clear()
+        _add_row(record, width, dialect, ragged, table)
+
+    for record in thin:
+        table.notes.append((record.line, "footnote line after the table dropped"))
+    if table.has_extra:
+        table.header.append(EXTRA_COLUMN)
+
+
+def _is_second_table(record: Record, layout: Layout, table: Rows) -> bool:
+    if not table.rows or not _looks_like_header(record.fields, layout.typed_columns):
+        return False
+    message = (
+        f"another table starts at line {record.line}; only the first table is read "
+        f"(lines from {record.line} on are not part of it)"
+    )
+    table.notes.append((record.line, message))
+    return True
+
+
+def _add_row(
+    record: Record, width: int, dialect: Dialect, ragged: Ragged, table: Rows
+) -> None:
+    if len(record.fields) != width:
+        repaired = repair_stray_quote(record, dialect, width)
+        if repaired is not None:
+            message = "a stray quote character was kept as text"
+            table.notes.append((record.line, message))
+            for one in repaired:
+                _append(table, one.fields, one.line, None)
+            return
+    _append(table, *_fit(record, width, ragged, table, dialect.delimiter or ","))
+
+
+def _append(table: Rows, fields: list[str], line: int, extra: str | None) -> None:
+    table.rows.append(fields)
+    table.lines.append(line)
+    table.extras.append(extra)
+
+
+def _fit(
+    record: Record, width: int, ragged: Ragged, table: Rows, delimiter: str
+) -> tuple[list[str], int, str | None]:
+    """Pad a short row; treat a long row's surplus as ``ragged`` says."""
+    fields, line = record.fields, record.line
+    if len(fields) < width:
+        message = (
+            f"row has {len(fields)} fields, the header has {width}: "
+            "the missing cells at the end are left empty"
+        )
+        table.notes.append((line, message))
+        return fields + [""] * (width - len(fields)), line, None
+    if len(fields) == width:
+        return fields, line, None
+
+    surplus = fields[width:]
+    if not any(cell.strip() for cell in surplus):
+        table.notes.append(
+            (line, f"{len(surplus)} empty field(s) past the last column")
+        )
+        return fields[:width], line, None
+    return _surplus(fields, width, line, ragged, table, delimiter)
+
+
+def _surplus(
+    fields: list[str],
+    width: int,
+    line: int,
+    ragged: Ragged,
+    table: Rows,
+    delimiter: str,
+) -> tuple[list[str], int, str | None]:
+    surplus = fields[width:]
+    counts = f"row has {len(fields)} fields, the header has {width}"
+    if ragged == "error":
+        message = (
+            f"line {line}: {counts}. Fix the row, or pass ragged='extra_column' "
+            "(keep the surplus in a column) or ragged='drop'."
+        )
+        raise IngestError(message, line=line)
+    if ragged == "drop":
+        table.notes.append((line, f"{counts}: the surplus {surplus!r} was dropped"))
+        return fields[:width], line, None
+    table.notes.append(
+        (line, f"{counts}: the surplus is kept in column {EXTRA_COLUMN!r}")
+    )
+    table.has_extra = True
+    return fields[:width], line, delimiter.join(surplus)
