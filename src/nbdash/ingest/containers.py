@@ -109,7 +109,9 @@ def _choose_member(archive: zipfile.ZipFile, filename: str, member: str | None) 
     raise IngestError(message, filename=filename)
 
 
-def _bounded_read(stream: IO[bytes], packed: int, filename: str) -> bytes:
+def _bounded_read(
+    stream: IO[bytes] | gzip.GzipFile, packed: int, filename: str
+) -> bytes:
     """Read all of ``stream``, refusing output past the size and ratio limits."""
     out = io.BytesIO()
     while chunk := stream.read(_CHUNK):
