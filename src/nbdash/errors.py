@@ -102,3 +102,20 @@ class EngineNotSupportedError(SpecError):
 
     ``engine="auto"`` catches it and runs the pipeline with pandas instead.
     """
+
+
+class ExpressionError(SpecError):
+    """A derived-column expression that does not parse or does not type-check.
+
+    Attributes
+    ----------
+    expression
+        The expression's text.
+    offset
+        The 0-based character offset of the problem in ``expression``, when known.
+    """
+
+    def __init__(self, message: str, *, expression: str = "", offset: int | None = None):
+        super().__init__(message)
+        self.expression = expression
+        self.offset = offset
