@@ -145,14 +145,17 @@ def test_interrupted_write_keeps_previous_version(
 def test_interrupted_manifest_write_keeps_previous_version(
     tmp_store: Store, sales_frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import nbdash.store._store as store_module
+    from nbdash.store._backends import LocalBackend
 
     tmp_store.write("sales", sales_frame)
+    write_bytes = LocalBackend.write_bytes
 
-    def fail(*args: object) -> None:
-        raise OSError("disk full")
+    def fail_on_manifest(self: LocalBackend, rel: str, data: bytes) -> None:
+        if rel.endswith("manifest.json"):
+            raise OSError("disk full")
+        write_bytes(self, rel, data)
 
-    monkeypatch.setattr(store_module, "_write_json_atomically", fail)
+    monkeypatch.setattr(LocalBackend, "write_bytes", fail_on_manifest)
     with pytest.raises(OSError, match="disk full"):
         tmp_store.write("sales", sales_frame.head(1))
     monkeypatch.undo()

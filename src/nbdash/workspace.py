@@ -44,7 +44,10 @@ class Workspace:
     Parameters
     ----------
     store
-        Where datasets are persisted; None keeps them in memory only.
+        Where datasets are persisted: a :class:`~nbdash.store.Store`, or a folder or
+        fsspec URL to open one on (e.g. ``"s3://bucket/prefix"``; build a ``Store``
+        yourself to pass storage options or turn on encryption). None keeps datasets
+        in memory only.
 
     Examples
     --------
@@ -58,15 +61,17 @@ class Workspace:
     np.float64(3.0)
     """
 
-    def __init__(self, store: Store | None = None):
-        self.store = store
+    def __init__(self, store: Store | str | os.PathLike[str] | None = None):
+        self.store = (
+            store if store is None or isinstance(store, Store) else Store(store)
+        )
         self._frames: dict[str, pd.DataFrame] = {}
         self._info: dict[str, dict[str, Any]] = {}
         self._callbacks: list[Callback] = []
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
-        where = "memory" if self.store is None else str(self.store.root)
+        where = "memory" if self.store is None else self.store.url
         return f"<Workspace ({where}): {', '.join(self.names()) or 'no datasets'}>"
 
     def create(
@@ -211,7 +216,7 @@ class Workspace:
         frame = self.store.read(name)
         self._frames[name] = frame
         self._info[name] = self.store.info(name)
-        logger.info("Dataset %r loaded from %s", name, self.store.root)
+        logger.info("Dataset %r loaded from %s", name, self.store.url)
         return frame
 
     def _in_store(self, name: str) -> bool:
@@ -266,18 +271,44 @@ _default: Workspace | None = None
 _default_lock = threading.Lock()
 
 
-def default_store_root() -> Path:
+STORE_ENV = "NBDASH_STORE"
+"""Where the default workspace keeps its datasets: a folder or an fsspec URL."""
+
+ENCRYPT_ENV = "NBDASH_STORE_ENCRYPT"
+"""Set to ``1``/``true``/``yes`` to encrypt the default workspace's store."""
+
+
+def default_store_root() -> str | Path:
     """Where the default workspace keeps its data: ``$NBDASH_STORE`` or ``./.nbdash``.
 
-    The kernel's working folder is the notebook's folder in JupyterLab, Voila and
-    nbdash's papermill runner, so the data sits beside the notebook.
+    ``$NBDASH_STORE`` may be a folder or an fsspec URL such as ``s3://bucket/prefix``
+    (a URL is returned as text, a folder as a ``Path``). The kernel's working folder
+    is the notebook's folder in JupyterLab, Voila and nbdash's papermill runner, so
+    by default the data sits beside the notebook.
     """
-    configured = os.environ.get("NBDASH_STORE")
-    return Path(configured) if configured else Path.cwd() / ".nbdash"
+    configured = os.environ.get(STORE_ENV)
+    if not configured:
+        return Path.cwd() / ".nbdash"
+    return configured if "://" in configured else Path(configured)
+
+
+def default_store() -> Store:
+    """The store of the default workspace, configured from the environment.
+
+    ``$NBDASH_STORE`` says where (see :func:`default_store_root`),
+    ``$NBDASH_STORE_OPTIONS`` gives fsspec storage options as JSON, and
+    ``$NBDASH_STORE_ENCRYPT=1`` encrypts new versions with the key in
+    ``$NBDASH_STORE_KEY`` (or the OS keyring).
+    """
+    encrypt = os.environ.get(ENCRYPT_ENV, "").strip().lower() in {"1", "true", "yes"}
+    return Store(default_store_root(), encrypt=encrypt)
 
 
 def workspace() -> Workspace:
     """Return the process-wide workspace, stored beside the notebook.
+
+    Its store is :func:`default_store`: ``./.nbdash`` unless ``$NBDASH_STORE`` names
+    another folder or a URL.
 
     Examples
     --------
@@ -287,8 +318,9 @@ def workspace() -> Workspace:
     global _default
     with _default_lock:
         if _default is None:
-            _default = Workspace(Store(default_store_root()))
-            logger.info("Default workspace stored in %s", _default.store.root)  # type: ignore[union-attr]
+            store = default_store()
+            _default = Workspace(store)
+            logger.info("Default workspace stored in %s", store.url)
         return _default
 
 
