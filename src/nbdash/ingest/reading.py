@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -31,7 +31,9 @@ from nbdash.ingest.naming import column_names
 from nbdash.ingest.report import ColumnReport, IngestReport, IngestResult
 from nbdash.ingest.source import Source
 from nbdash.ingest.structure import RAGGED_CHOICES, Layout, Ragged
-from nbdash.ingest.types import TypedColumn, infer_column
+from nbdash.ingest.types import TypedColumn, type_columns
+
+_Overrides = tuple[Mapping[str, str] | None, Mapping[str, str] | None]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ def read_table(
     ragged: Ragged = "extra_column",
     member: str | None = None,
     infer_types: bool = True,
+    column_types: Mapping[str, str] | None = None,
+    date_formats: Mapping[str, str] | None = None,
 ) -> IngestResult:
     """Read a CSV/TSV, Excel, Parquet or JSON file into a typed DataFrame.
 
@@ -94,6 +98,15 @@ def read_table(
     infer_types
         False keeps every column as text, exactly as written in the file.
 
+    column_types
+        Delimited text only: types chosen by the user, by column name (in the frame
+        or the file): ``"text"``, ``"integer"``, ``"number"``, ``"boolean"``,
+        ``"datetime"`` or ``"category"``. Values that do not fit are left missing,
+        counted as unparseable and reported with their lines.
+    date_formats
+        Delimited text only: ``strptime`` formats by column, e.g.
+        ``{"day": "%d/%m/%y"}``; such a column is read as datetime with it.
+
     Returns
     -------
     IngestResult
@@ -121,14 +134,16 @@ def read_table(
         file_format = detect_format(head, src.filename, zip_source=handle)
     logger.debug("Reading %s as %s", src.filename, file_format)
 
+    overrides = (column_types, date_formats)
     if file_format != "csv":
+        _no_overrides(src.filename, file_format, overrides)
         frame = read_binary_format(src, file_format, sheet)
         return _result_from_frame(frame, src.filename, file_format)
     options = _TextOptions(
         encoding, delimiter, quotechar, escapechar, header_row, skip_rows, ragged
     )
     return _read_delimited(
-        src, head, options, tuple(missing_values), dayfirst, infer_types
+        src, head, options, tuple(missing_values), dayfirst, infer_types, overrides
     )
 
 
@@ -197,6 +212,7 @@ def _read_delimited(
     missing_values: tuple[str, ...],
     dayfirst: bool | None,
     infer_types: bool,
+    overrides: _Overrides = (None, None),
 ) -> IngestResult:
     encoding = options.encoding or detect_encoding(head, src.filename)
     sample = _sample(src, head, encoding)
@@ -210,8 +226,9 @@ def _read_delimited(
         src.filename, "csv", encoding=encoding, delimiter=dialect.delimiter
     )
     _report_layout(text, encoding, dialect, report)
-    frame = _typed_frame(text, report, missing_values, dayfirst, infer_types)
+    frame = _typed_frame(text, report, missing_values, dayfirst, infer_types, overrides)
     _locate_unparseable(src, encoding, dialect, text, report)
+    report.collect_changes()
 
     logger.info(
         "Read %s: %d rows, %d columns", src.filename, report.rows, frame.shape[1]
@@ -286,19 +303,30 @@ def _typed_frame(
     missing_values: tuple[str, ...],
     dayfirst: bool | None,
     infer_types: bool = True,
+    overrides: _Overrides = (None, None),
 ) -> pd.DataFrame:
     for line, message in text.problems:
         report.add_problem(line, None, message)
 
     names = column_names(text.header)
+    # Surplus fields are whatever a broken row held: keep them as written.
+    is_extra = text.has_extra and text.header[-1:] == [EXTRA_COLUMN]
+    if infer_types:
+        typed_columns = type_columns(
+            names,
+            text.header,
+            text.columns,
+            missing_values=missing_values,
+            dayfirst=dayfirst,
+            column_types=overrides[0],
+            date_formats=overrides[1],
+            keep_as_text=len(names) - 1 if is_extra else None,
+        )
+    else:
+        typed_columns = [TypedColumn(raw, raw.null_count) for raw in text.columns]
+
     series = {}
-    for name, original, raw in zip(names, text.header, text.columns, strict=True):
-        is_extra = text.has_extra and original == EXTRA_COLUMN and name == names[-1]
-        if is_extra or not infer_types:
-            # Surplus fields are whatever a broken row held: keep them as written.
-            typed = TypedColumn(raw, raw.null_count)
-        else:
-            typed = infer_column(raw, missing_values=missing_values, dayfirst=dayfirst)
+    for name, original, typed in zip(names, text.header, typed_columns, strict=True):
         series[name] = _to_series(typed.values)
         report.columns.append(_column_report(name, original, series[name], typed))
 
@@ -331,6 +359,9 @@ def _column_report(
         unparseable=typed.unparseable,
         sample_lines=list(typed.unparseable_rows),
         notes=typed.notes,
+        kind=typed.kind,
+        overridden=typed.overridden,
+        missing_tokens=typed.missing_tokens,
     )
 
 
@@ -357,11 +388,28 @@ def _locate_unparseable(
             report.add_problem(
                 lines.get(row),
                 column.name,
-                f"{value!r} is not a number, so column {column.name!r} is kept as text",
+                _misfit(value, column),
             )
         column.sample_lines = [
             lines[row] for row in column.sample_lines if row in lines
         ]
+
+
+def _misfit(value: object, column: ColumnReport) -> str:
+    if column.overridden:
+        return f"{value!r} is not a valid {column.kind}: the cell is left missing"
+    return f"{value!r} is not a number, so column {column.name!r} is kept as text"
+
+
+def _no_overrides(filename: str, file_format: str, overrides: _Overrides) -> None:
+    # TODO: apply column_types/date_formats to Excel, Parquet and JSON columns too
+    # (convert the column to text, then through types.infer_column).
+    if any(overrides):
+        message = (
+            f"column_types and date_formats apply to delimited text; {filename!r} is "
+            f"{file_format}. Convert the column after reading, or save it as CSV."
+        )
+        raise IngestError(message, filename=filename)
 
 
 def _result_from_frame(

@@ -8,7 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from nbdash.errors import column_not_found
+
 MAX_PROBLEMS = 200
+_PADDED = "missing cells are left empty"
+_SPILLED = "extra values are kept in column"
 
 
 @dataclass
@@ -36,11 +40,18 @@ class ColumnReport:
     missing: int = 0
     """How many cells are missing (empty, or one of ``missing_values``)."""
     unparseable: int = 0
-    """Cells that kept the column from the type most other cells have."""
+    """Cells that did not fit the column's type: they kept an inferred column as text,
+    or were left missing in a column whose type the user chose."""
     sample_lines: list[int] = field(default_factory=list)
     """1-based lines of a few of those cells."""
     notes: list[str] = field(default_factory=list)
     """Conversions applied, e.g. a currency sign removed."""
+    kind: str = "text"
+    """``text``, ``integer``, ``number``, ``boolean``, ``datetime`` or ``category``."""
+    overridden: bool = False
+    """Whether the user chose the type (``column_types`` or ``date_formats``)."""
+    missing_tokens: dict[str, int] = field(default_factory=dict)
+    """Cells read as missing because they matched ``missing_values``, by token."""
 
 
 @dataclass
@@ -63,6 +74,95 @@ class IngestReport:
     """Problems found, the first ``MAX_PROBLEMS`` of them."""
     problem_count: int = 0
     """All problems found, including those not listed."""
+    changes: list[str] = field(default_factory=list)
+    """Every change nbdash made to the data: BOM removed, columns renamed, rows padded,
+    currency signs removed, tokens read as missing..."""
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found and every value fitted its column's type."""
+        return self.problem_count == 0 and not any(
+            column.unparseable for column in self.columns
+        )
+
+    @property
+    def missing_tokens(self) -> dict[str, int]:
+        """The ``missing_values`` tokens seen in the file, with their cell counts."""
+        seen: dict[str, int] = {}
+        for column in self.columns:
+            for token, count in column.missing_tokens.items():
+                seen[token] = seen.get(token, 0) + count
+        return seen
+
+    def column(self, name: str) -> ColumnReport:
+        """The report of one column, by its name in the frame or its header in the file.
+
+        Raises
+        ------
+        ColumnNotFoundError
+            When no column has that name; the message lists the names.
+        """
+        for column in self.columns:
+            if name in (column.name, column.original_name):
+                return column
+        raise column_not_found(name, [column.name for column in self.columns])
+
+    def summary(self) -> str:
+        """The report as plain text: one line for the file, then columns, changes and
+        problems.
+
+        Examples
+        --------
+        >>> report = IngestReport("sales.csv", "csv", rows=2, encoding="utf-8")
+        >>> report.columns.append(ColumnReport("Revenue", "Revenue", "float64"))
+        >>> print(report.summary())
+        sales.csv: 2 rows, 1 columns (csv, utf-8); no problems
+        - Revenue: number (float64), 0 missing
+        """
+        lines = [self._headline()]
+        lines += [f"- {_describe(column)}" for column in self.columns]
+        lines += [f"change: {change}" for change in self.changes]
+        lines += [f"problem: {_problem_text(problem)}" for problem in self.problems]
+        hidden = self.problem_count - len(self.problems)
+        if hidden > 0:
+            lines.append(f"... and {hidden} more problems")
+        return "\n".join(lines)
+
+    def _headline(self) -> str:
+        how = ", ".join(
+            part
+            for part in (self.format, self.encoding, _delimiter_text(self.delimiter))
+            if part
+        )
+        problems = (
+            f"{self.problem_count} problems" if self.problem_count else "no problems"
+        )
+        return (
+            f"{self.filename}: {self.rows} rows, {len(self.columns)} columns ({how}); "
+            f"{problems}"
+        )
+
+    def collect_changes(self, *, bom_removed: bool = False) -> None:
+        """Fill :attr:`changes` from the columns and problems (once, at the end)."""
+        changes = ["byte order mark (BOM) removed"] if bom_removed else []
+        # The reader reports file-level edits (a BOM, spaces after delimiters) as
+        # problems; they are changes too.
+        changes += [
+            problem.message
+            for problem in self.problems
+            if problem.column is None and "removed" in problem.message
+        ]
+        for column in self.columns:
+            if column.name != column.original_name:
+                changes.append(
+                    f"column {column.original_name!r} renamed to {column.name!r}"
+                )
+        changes += _row_changes(self.problems)
+        for column in self.columns:
+            changes += [
+                f"{column.name}: {note}" for note in column.notes if _is_change(note)
+            ]
+        self.changes = changes
 
     def add_problem(self, line: int | None, column: str | None, message: str) -> None:
         """Record a problem, keeping the list short on very messy files."""
@@ -72,7 +172,7 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-safe data (for the upload widget and dataset meta)."""
-        return asdict(self)
+        return {**asdict(self), "ok": self.ok}
 
     def _repr_html_(self) -> str:
         esc = html.escape
@@ -103,6 +203,59 @@ class IngestReport:
         )
         table = f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
         return summary + table + (f"<ul>{problems}</ul>" if problems else "")
+
+
+def _describe(column: ColumnReport) -> str:
+    text = f"{column.name}: {column.kind} ({column.dtype}), {column.missing} missing"
+    if column.unparseable:
+        lines = ", ".join(map(str, column.sample_lines))
+        text += f", {column.unparseable} unparseable (lines {lines})"
+    return text
+
+
+def _problem_text(problem: Problem) -> str:
+    where = f"line {problem.line}" if problem.line is not None else "file"
+    column = f", column {problem.column!r}" if problem.column else ""
+    return f"{where}{column}: {problem.message}"
+
+
+def _delimiter_text(delimiter: str | None) -> str:
+    names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+    if delimiter is None:
+        return ""
+    return f"{names.get(delimiter, repr(delimiter))}-delimited"
+
+
+def _row_changes(problems: list[Problem]) -> list[str]:
+    # Counted from the listed problems: on files with more than MAX_PROBLEMS problems
+    # the counts are lower bounds, which the wording says.
+    padded = sum(_PADDED in problem.message for problem in problems)
+    spilled = sum(_SPILLED in problem.message for problem in problems)
+    changes = []
+    if padded:
+        changes.append(f"{padded} short rows padded with empty cells (see problems)")
+    if spilled:
+        changes.append(
+            f"{spilled} long rows: surplus fields moved to column '_extra' "
+            "(see problems)"
+        )
+    return changes
+
+
+def _is_change(note: str) -> bool:
+    # Notes that only describe (a format read, an ambiguity) are not changes.
+    return any(
+        word in note
+        for word in (
+            "removed",
+            "read as missing",
+            "converted",
+            "read as UTC",
+            "read as decimal",
+            "read as negative",
+            "left missing",
+        )
+    )
 
 
 def _column_row(column: ColumnReport) -> str:

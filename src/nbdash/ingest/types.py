@@ -1,35 +1,81 @@
-"""Choosing each column's type from all of its values, with vectorised Arrow kernels.
+"""Choosing each column's type from its values, with vectorised Arrow kernels.
 
-Every column arrives as text. A type is chosen only when every present value fits it:
-booleans, then integers, then decimal numbers, then dates; anything else stays text.
+Every column arrives as text. A type is chosen on a sample of the column, then checked
+on every value (a cast or a full-column match that fails rejects it): booleans, then
+integers, then decimal numbers, then dates; anything else stays text.
+
+Choices a reader should know (also in ``docs/internals.md``):
+
+* ``12%`` reads as 12, not 0.12: the number the user sees in the file; the note says so.
+* Thousands separators and the decimal mark are decided per column: ``1,234.56`` and
+  ``1.234,56`` (or ``1 234,56``) both read as 1234.56. A column whose every value fits
+  both (``1,234``) is read with ``.`` as the decimal mark, and the note says so.
+* Two-digit years pivot at 69 (POSIX): ``68`` is 2068, ``69`` is 1969.
+* Time zone offsets are converted to UTC; values without an offset in a column that
+  has them are read as UTC too, and noted.
+* Low-cardinality text is not turned into ``category`` automatically: pandas
+  categoricals refuse values outside their categories (a later fill or "Other" bucket
+  fails), so a category is only made when the user asks for it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from nbdash.errors import IngestError, column_not_found
+
 logger = logging.getLogger(__name__)
 
-BOOLEAN_WORDS = ("true", "false", "yes", "no")
-TRUE_WORDS = ("true", "yes")
+KINDS = ("text", "integer", "number", "boolean", "datetime", "category")
+"""The column types a user can ask for in ``column_types``."""
+
+TRUE_WORDS = ("true", "yes", "y")
+FALSE_WORDS = ("false", "no", "n")
 # Cells that often mean "missing" but are kept as text unless the caller says so:
 # "NA" is also a country code (Namibia) and a valid answer in surveys.
 MISSING_LOOKALIKES = ("NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "-")
 
-_INTEGER = r"^[+-]?\d+$"
-_NUMBER = r"^[+-]?[$€£]?\s?[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][+-]?\d+)?%?$"
+_CURRENCY = r"[$€£¥₹]|USD|EUR|GBP|CHF|JPY|CAD|AUD"
+_SIGNS = ("$", "€", "£", "¥", "₹")
+_DOT_CORE = r"(?:(?:\d{1,3}(?:[,']\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_COMMA_CORE = r"(?:(?:\d{1,3}(?:[. \x{00a0}\x{202f}]\d{3})+|\d+)(?:,\d*)?|,\d+)"
 _ISO_DATE = (
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
-_NUMERIC_DATE = r"^\d{1,2}([/.-])\d{1,2}[/.-]\d{4}( \d{1,2}:\d{2}(:\d{2})?)?$"
-_SLASHED_ISO = r"^\d{4}/\d{1,2}/\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?$"
-_TIMES = ("", " %H:%M", " %H:%M:%S")
+_ZONE = r"(Z|[+-]\d{2}:?\d{2})$"
+_NUMERIC_DATE = r"^\d{1,2}[/.-]\d{1,2}[/.-](\d{2}|\d{4})\b"
+_NAMED_MONTH = r"[A-Za-z]{3}"
+_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+_NAMED_FORMATS = (
+    "%d %b %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+)
 _MOSTLY = 0.9
 _SAMPLE = 1000
+_SAMPLE_LINES = 5
+
+
+def _number_pattern(core: str) -> str:
+    signed = rf"[-+]?\s*(?:{_CURRENCY})?\s*[-+]?{core}\s*(?:{_CURRENCY})?\s*%?"
+    return rf"^(?:{signed}|\(\s*{signed}\s*\))$"
+
+
+_NUMBER_STYLES = {
+    "dot": _number_pattern(_DOT_CORE),
+    "comma": _number_pattern(_COMMA_CORE),
+}
 
 
 @dataclass
@@ -40,7 +86,29 @@ class TypedColumn:
     missing: int
     notes: list[str] = field(default_factory=list)
     unparseable_rows: list[int] = field(default_factory=list)
+    """0-based data rows of a few cells that did not fit (file lines come later)."""
     unparseable: int = 0
+    kind: str = "text"
+    """One of :data:`KINDS`: what the column was read as."""
+    overridden: bool = False
+    """Whether the user chose the type (``column_types`` or ``date_formats``)."""
+    missing_tokens: dict[str, int] = field(default_factory=dict)
+    """Cells read as missing because they are one of ``missing_values``, by token."""
+
+
+Parser = Callable[[pa.Array, bool], "tuple[pa.Array, list[str]] | None"]
+"""Turns present text values into a typed array; strict parsers give None on any
+misfit, lenient ones leave misfits null."""
+
+
+def check_kind(column: str, kind: str) -> None:
+    """Raise :class:`IngestError` when ``kind`` is not one of :data:`KINDS`."""
+    if kind not in KINDS:
+        message = (
+            f"column_types[{column!r}] is {kind!r}; expected one of "
+            f"{', '.join(KINDS)}. Example: column_types={{{column!r}: 'number'}}."
+        )
+        raise IngestError(message)
 
 
 def infer_column(
@@ -48,39 +116,119 @@ def infer_column(
     *,
     missing_values: tuple[str, ...] = (),
     dayfirst: bool | None = None,
+    kind: str | None = None,
+    date_format: str | None = None,
 ) -> TypedColumn:
-    """Convert a text column to the narrowest type that fits all of its values."""
+    """Convert a text column to the narrowest type that fits all of its values.
+
+    ``kind`` (one of :data:`KINDS`) or ``date_format`` force the type: values that do
+    not fit become missing and are counted as unparseable.
+    """
     text = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+    cleaned, is_missing, tokens = _clean(text, missing_values)
+    missing = cleaned.null_count
+    if date_format is not None or kind is not None:
+        forced = _forced(cleaned, kind or "datetime", date_format, dayfirst)
+        forced.missing, forced.missing_tokens = missing, tokens
+        _note_tokens(forced)
+        return forced
+
+    typed = _inferred(text, cleaned, is_missing, dayfirst)
+    typed.missing, typed.missing_tokens = missing, tokens
+    _note_tokens(typed)
+    return typed
+
+
+def _clean(
+    text: pa.Array, missing_values: tuple[str, ...]
+) -> tuple[pa.Array, pa.Array, dict[str, int]]:
+    """Trim cells; empty ones and ``missing_values`` become null."""
     trimmed = pc.utf8_trim_whitespace(text)
     is_missing = pc.fill_null(pc.equal(trimmed, ""), True)
+    tokens: dict[str, int] = {}
     if missing_values:
-        is_missing = pc.or_(
-            is_missing, pc.is_in(trimmed, value_set=pa.array(missing_values))
-        )
+        is_token = pc.is_in(trimmed, value_set=pa.array(missing_values, pa.string()))
+        if pc.any(is_token).as_py():
+            counts = pc.value_counts(trimmed.filter(is_token)).to_pylist()
+            tokens = {str(item["values"]): int(item["counts"]) for item in counts}
+            is_missing = pc.or_(is_missing, pc.fill_null(is_token, False))
     cleaned = pc.if_else(is_missing, pa.scalar(None, pa.string()), trimmed)
-    missing = cleaned.null_count
+    return cleaned, is_missing, tokens
 
-    present = len(cleaned) - missing
-    if present == 0:
-        return TypedColumn(
-            pc.if_else(is_missing, pa.scalar(None, pa.string()), text), missing
-        )
 
-    # Each type is tried on a sample first: most columns are rejected in microseconds.
+def _note_tokens(column: TypedColumn) -> None:
+    for token, count in column.missing_tokens.items():
+        column.notes.append(f"{count} cells {token!r} read as missing")
+
+
+def _inferred(
+    text: pa.Array, cleaned: pa.Array, is_missing: pa.Array, dayfirst: bool | None
+) -> TypedColumn:
+    if cleaned.null_count == len(cleaned):
+        return TypedColumn(_with_nulls(text, is_missing), 0)
+
+    # Each type is chosen on a sample, then checked on every value.
     sample = _present_sample(cleaned)
-    for convert in (_as_boolean, _as_integer, _as_number, _as_datetime):
-        if convert(sample, dayfirst) is None:
+    for kind, detect in _DETECTORS:
+        parser = detect(sample, dayfirst)
+        if parser is None:
             continue
-        typed = convert(cleaned, dayfirst)
-        if typed is not None:
-            typed.missing = missing
-            return typed
-    return _as_text(text, cleaned, is_missing, missing, sample)
+        parsed = parser(cleaned, True)
+        if parsed is not None:
+            return TypedColumn(parsed[0], 0, parsed[1], kind=kind)
+    return _as_text(text, cleaned, is_missing, sample)
+
+
+def _with_nulls(text: pa.Array, is_missing: pa.Array) -> pa.Array:
+    return pc.if_else(is_missing, pa.scalar(None, pa.string()), text)
 
 
 def _present_sample(values: pa.Array) -> pa.Array:
     head = values.slice(0, _SAMPLE).drop_null()
-    return head if len(head) else values.drop_null().slice(0, _SAMPLE)
+    if len(head) >= _SAMPLE // 10 or len(values) <= _SAMPLE:
+        return head if len(head) else values.drop_null().slice(0, _SAMPLE)
+    # Sparse columns: take present values from the whole column.
+    return values.drop_null().slice(0, _SAMPLE)
+
+
+def _count(mask: pa.Array) -> int:
+    return int(pc.sum(pc.fill_null(mask, False)).as_py() or 0)
+
+
+def _all_match(values: pa.Array, pattern: str) -> bool:
+    return bool(
+        _count(pc.match_substring_regex(values, pattern))
+        == (len(values) - values.null_count)
+    )
+
+
+def _any_match(values: pa.Array, pattern: str) -> bool:
+    return bool(pc.any(pc.match_substring_regex(values, pattern)).as_py())
+
+
+def _misfits(values: pa.Array, parsed: pa.Array) -> pa.Array:
+    """Cells that were present but did not parse."""
+    return pc.and_(pc.is_valid(values), pc.is_null(parsed))
+
+
+# -- booleans ----------------------------------------------------------------------
+
+
+def _detect_boolean(sample: pa.Array, dayfirst: bool | None) -> Parser | None:
+    return _parse_boolean if _parse_boolean(sample, True) is not None else None
+
+
+def _parse_boolean(values: pa.Array, strict: bool) -> tuple[pa.Array, list[str]] | None:
+    lowered = pc.utf8_lower(values)
+    truth = pc.is_in(lowered, value_set=pa.array(TRUE_WORDS))
+    known = pc.or_(truth, pc.is_in(lowered, value_set=pa.array(FALSE_WORDS)))
+    if strict and _count(known) != len(values) - values.null_count:
+        return None
+    ok = pc.and_(pc.is_valid(values), known)
+    return pc.if_else(ok, truth, pa.scalar(None, pa.bool_())), []
+
+
+# -- numbers -----------------------------------------------------------------------
 
 
 def _has_leading_zero(values: pa.Array) -> bool:
@@ -89,182 +237,464 @@ def _has_leading_zero(values: pa.Array) -> bool:
     zeros = values.filter(pc.fill_null(starts, False))
     if len(zeros) == 0:
         return False
-    plain_zero = pc.match_substring_regex(zeros, r"^-?0(\.\d*)?([eE][+-]?\d+)?$")
+    plain_zero = pc.match_substring_regex(zeros, r"^-?0([.,]\d*)?([eE][+-]?\d+)?$")
     return not bool(pc.all(plain_zero).as_py())
 
 
-def _all_match(values: pa.Array, pattern: str) -> bool:
-    matches = pc.match_substring_regex(values, pattern)
-    return bool(pc.sum(matches).as_py() == len(values) - values.null_count)
-
-
-def _any_match(values: pa.Array, pattern: str) -> bool:
-    return bool(pc.any(pc.match_substring_regex(values, pattern)).as_py())
-
-
-def _as_boolean(values: pa.Array, dayfirst: bool | None) -> TypedColumn | None:
-    lowered = pc.utf8_lower(values)
-    known = pc.is_in(lowered, value_set=pa.array(BOOLEAN_WORDS))
-    if pc.sum(known).as_py() != len(values) - values.null_count:
+def _detect_integer(sample: pa.Array, dayfirst: bool | None) -> Parser | None:
+    try:
+        pc.cast(sample, pa.int64())
+    except pa.ArrowInvalid:
         return None
-    truth = pc.is_in(lowered, value_set=pa.array(TRUE_WORDS))
-    return TypedColumn(
-        pc.if_else(pc.is_null(values), pa.scalar(None, pa.bool_()), truth), 0
-    )
+    return None if _has_leading_zero(sample) else _parse_plain_integer
 
 
-def _as_integer(values: pa.Array, dayfirst: bool | None) -> TypedColumn | None:
+def _parse_plain_integer(
+    values: pa.Array, strict: bool
+) -> tuple[pa.Array, list[str]] | None:
     try:
         converted = pc.cast(values, pa.int64())
     except pa.ArrowInvalid:
         # Not integers, or wider than 64 bits (account numbers stay text).
         return None
-    if _has_leading_zero(values):
-        return None
-    return TypedColumn(converted, 0)
+    return None if _has_leading_zero(values) else (converted, [])
 
 
-def _as_number(values: pa.Array, dayfirst: bool | None) -> TypedColumn | None:
-    if _has_leading_zero(values):
+def _detect_number(sample: pa.Array, dayfirst: bool | None) -> Parser | None:
+    if _has_leading_zero(sample):
         return None
+    if _plain_float(sample) is not None:
+        return _parse_plain_number
+    style = _number_style(sample)
+    if style is None:
+        return None
+    return lambda values, strict: _parse_decorated(values, style, strict)
+
+
+def _plain_float(values: pa.Array) -> pa.Array | None:
     try:
         converted = pc.cast(values, pa.float64())
     except pa.ArrowInvalid:
-        return _as_decorated_number(values)
+        return None
     if pc.any(pc.or_(pc.is_nan(converted), pc.is_inf(converted))).as_py():
         # "nan" and "inf" as words are text, like the other missing look-alikes.
         return None
-    return TypedColumn(converted, 0)
+    return converted
 
 
-def _as_decorated_number(values: pa.Array) -> TypedColumn | None:
-    """Numbers written with currency signs, thousands separators or percent signs."""
-    if not _all_match(values, _NUMBER) or not _all_match(values, r"\d"):
+def _parse_plain_number(
+    values: pa.Array, strict: bool
+) -> tuple[pa.Array, list[str]] | None:
+    if _has_leading_zero(values):
         return None
-    notes = _number_notes(values)
-    plain = pc.replace_substring_regex(values, r"[$€£,%\s]", "")
-    is_whole = not _any_match(plain, r"[.eE]")
-    try:
-        converted = pc.cast(plain, pa.int64() if is_whole else pa.float64())
-    except pa.ArrowInvalid:
-        return None
-    return TypedColumn(converted, 0, notes)
+    converted = _plain_float(values)
+    if converted is None:
+        # A value further down has a currency sign or a separator: check them all.
+        style = _number_style(values)
+        return None if style is None else _parse_decorated(values, style, strict)
+    return converted, []
 
 
-def _number_notes(values: pa.Array) -> list[str]:
-    notes = []
-    if _any_match(values, r"[$€£]"):
-        notes.append("currency signs ($ € £) removed")
-    if _any_match(values, r"\d,\d"):
-        notes.append("thousands separators removed (1,234.50 read as 1234.5)")
-    if _any_match(values, r"%$"):
-        notes.append("percent signs removed (12% read as 12)")
-    return notes
-
-
-def _as_datetime(values: pa.Array, dayfirst: bool | None) -> TypedColumn | None:
-    if _all_match(values, _ISO_DATE):
-        return _iso_datetime(values)
-    if _all_match(values, _SLASHED_ISO):
-        return _first_format_that_fits(
-            values, ["%Y/%m/%d" + time for time in _TIMES], []
-        )
-    if not _all_match(values, _NUMERIC_DATE):
-        return None
-
-    separator = pc.extract_regex(
-        values.filter(pc.is_valid(values))[:1], r"^\d+(?P<sep>\D)"
-    )
-    sep = separator[0].as_py()["sep"] if len(separator) else "/"
-    day_first = [f"%d{sep}%m{sep}%Y{time}" for time in _TIMES]
-    month_first = [f"%m{sep}%d{sep}%Y{time}" for time in _TIMES]
-    by_day = _first_format_that_fits(values, day_first, [])
-    by_month = _first_format_that_fits(values, month_first, [])
-    return _pick_day_order(by_day, by_month, dayfirst)
-
-
-def _pick_day_order(
-    by_day: TypedColumn | None, by_month: TypedColumn | None, dayfirst: bool | None
-) -> TypedColumn | None:
-    if by_day is None or by_month is None:
-        return by_day or by_month
-    chosen = by_day if dayfirst else by_month
-    if dayfirst is None:
-        chosen.notes.append(
-            "day and month order is ambiguous (no day above 12): read as month first; "
-            "pass dayfirst=True for day first"
-        )
-    return chosen
-
-
-def _iso_datetime(values: pa.Array) -> TypedColumn | None:
-    has_zone = _any_match(values, r"(Z|[+-]\d{2}:?\d{2})$")
-    target = pa.timestamp("us", "UTC") if has_zone else pa.timestamp("us")
-    try:
-        converted = pc.cast(values, target)
-    except pa.ArrowInvalid:
-        return None
-    notes = ["time zone offsets converted to UTC"] if has_zone else []
-    return TypedColumn(converted, 0, notes)
-
-
-def _first_format_that_fits(
-    values: pa.Array, formats: list[str], notes: list[str]
-) -> TypedColumn | None:
-    for fmt in formats:
-        parsed = pc.strptime(values, format=fmt, unit="us", error_is_null=True)
-        if parsed.null_count == values.null_count:
-            return TypedColumn(parsed, 0, [*notes, f"dates read with format {fmt}"])
+def _number_style(values: pa.Array) -> str | None:
+    """``dot`` (1,234.5) or ``comma`` (1.234,5) when every value fits that style."""
+    for style, pattern in _NUMBER_STYLES.items():
+        if _all_match(values, pattern):
+            return style
     return None
 
 
+def _parse_decorated(
+    values: pa.Array, style: str, strict: bool
+) -> tuple[pa.Array, list[str]] | None:
+    """Numbers written with currency, separators, percent signs or parentheses."""
+    fits = pc.fill_null(pc.match_substring_regex(values, _NUMBER_STYLES[style]), False)
+    if strict and _count(fits) != len(values) - values.null_count:
+        return None
+    values = pc.if_else(fits, values, pa.scalar(None, pa.string()))
+
+    plain = pc.replace_substring_regex(
+        values, rf"{_CURRENCY}|[%()\s'\x{{00a0}}\x{{202f}}]", ""
+    )
+    if style == "comma":
+        plain = pc.replace_substring(pc.replace_substring(plain, ".", ""), ",", ".")
+    else:
+        plain = pc.replace_substring(plain, ",", "")
+    number = _cast_number(plain)
+    negative = pc.fill_null(pc.starts_with(values, "("), False)
+    number = pc.if_else(negative, pc.negate(number), number)
+    return number, _number_notes(values, style)
+
+
+def _cast_number(plain: pa.Array) -> pa.Array:
+    try:
+        return pc.cast(plain, pa.int64())
+    except pa.ArrowInvalid:
+        return pc.cast(plain, pa.float64())
+
+
+def _number_notes(values: pa.Array, style: str) -> list[str]:
+    notes = []
+    signs = [
+        sign for sign in _SIGNS if pc.any(pc.match_substring(values, sign)).as_py()
+    ]
+    if signs:
+        notes.append(f"currency signs removed: {' '.join(signs)}")
+    if _any_match(values, r"[A-Z]{3}"):
+        notes.append("currency codes (such as EUR, USD) removed")
+    if style == "comma" and _any_match(values, r",\d"):
+        notes.append("decimal commas read as decimal points (1.234,56 read as 1234.56)")
+    elif style == "dot" and _any_match(values, r"\d[,']\d"):
+        notes.append("thousands separators removed (1,234.50 read as 1234.5)")
+    if _any_match(values, r"%\)?$"):
+        notes.append("percent signs removed: 12% read as 12, not 0.12")
+    if _any_match(values, r"^\("):
+        notes.append("numbers in parentheses read as negative: (12) read as -12")
+    return notes
+
+
+# -- dates and times ---------------------------------------------------------------
+
+
+def _detect_datetime(sample: pa.Array, dayfirst: bool | None) -> Parser | None:
+    if _all_match(sample, _ISO_DATE):
+        return _parse_iso
+    families = _date_families(sample)
+    if not families:
+        return None
+    fitting = [family for family in families if _parse_formats(sample, family, True)]
+    if not fitting:
+        return None
+    return lambda values, strict: _parse_families(values, fitting, dayfirst, strict)
+
+
+def _date_families(sample: pa.Array) -> list[list[str]]:
+    """Candidate format lists (one per day order or spelling) for the sample."""
+    if _all_match(sample, r"^\d{4}/\d{1,2}/\d{1,2}"):
+        return [_with_times("%Y/%m/%d")]
+    if _all_match(sample, _NUMERIC_DATE):
+        first = str(sample.drop_null()[0].as_py())
+        sep = next((char for char in first if not char.isdigit()), "/")
+        year = "%Y" if _all_match(sample, r"^\d+\D\d+\D\d{4}\b") else "%y"
+        return [
+            _with_times(f"%d{sep}%m{sep}{year}"),
+            _with_times(f"%m{sep}%d{sep}{year}"),
+        ]
+    if _any_match(sample, _NAMED_MONTH):
+        return [_with_times(fmt) for fmt in _NAMED_FORMATS]
+    return []
+
+
+def _with_times(date_format: str) -> list[str]:
+    return [date_format + time for time in _TIMES]
+
+
+def _parse_formats(
+    values: pa.Array, formats: list[str], strict: bool
+) -> pa.Array | None:
+    """Parse with the first format that fits each value; None (strict) on a misfit."""
+    parsed: pa.Array | None = None
+    for fmt in formats:
+        attempt = pc.strptime(values, format=fmt, unit="us", error_is_null=True)
+        parsed = attempt if parsed is None else pc.coalesce(parsed, attempt)
+        if parsed.null_count == values.null_count:
+            return parsed
+    return None if strict else parsed
+
+
+def _parse_families(
+    values: pa.Array, families: list[list[str]], dayfirst: bool | None, strict: bool
+) -> tuple[pa.Array, list[str]] | None:
+    if (
+        len(families) == 2
+        and families[0][0].startswith("%d")
+        and "%m" in families[1][0]
+    ):
+        return _parse_day_order(values, families, dayfirst, strict)
+    if strict:
+        for family in families:
+            parsed = _parse_formats(values, family, True)
+            if parsed is not None:
+                return parsed, _date_notes(family[0])
+        return None
+    # Lenient: the spelling that reads the most values wins.
+    attempts = [(_parse_formats(values, family, False), family) for family in families]
+    best, family = min(attempts, key=lambda item: item[0].null_count)  # type: ignore[union-attr]
+    return best, _date_notes(family[0])
+
+
+def _parse_day_order(
+    values: pa.Array, families: list[list[str]], dayfirst: bool | None, strict: bool
+) -> tuple[pa.Array, list[str]] | None:
+    by_day = _parse_formats(values, families[0], True)
+    by_month = _parse_formats(values, families[1], True)
+    if by_day is None and by_month is None:
+        if strict:
+            return None
+        # Lenient: the order that reads more values wins.
+        lenient = [_parse_formats(values, family, False) for family in families]
+        best = min(range(2), key=lambda index: lenient[index].null_count)  # type: ignore[union-attr]
+        return lenient[best], _date_notes(families[best][0])
+    if by_day is None or by_month is None:
+        chosen = 0 if by_month is None else 1
+        return (by_day if chosen == 0 else by_month), _date_notes(families[chosen][0])
+
+    use_day = bool(dayfirst)
+    notes = _date_notes(families[0 if use_day else 1][0])
+    if dayfirst is None:
+        notes.append(
+            "day and month order is ambiguous (no day above 12): read as month first; "
+            "pass dayfirst=True for day first"
+        )
+    return (by_day if use_day else by_month), notes
+
+
+def _date_notes(date_format: str) -> list[str]:
+    notes = [f"dates read with format {date_format}"]
+    if "%y" in date_format:
+        notes.append("two-digit years: 00-68 read as 2000-2068, 69-99 as 1969-1999")
+    return notes
+
+
+def _parse_iso(values: pa.Array, strict: bool) -> tuple[pa.Array, list[str]] | None:
+    for target in (pa.timestamp("us"), pa.timestamp("us", "UTC")):
+        try:
+            converted = pc.cast(values, target)
+        except pa.ArrowInvalid:
+            continue
+        return converted, _zone_notes(values) if target.tz else []
+    return _parse_mixed_zones(values, strict)
+
+
+def _parse_mixed_zones(
+    values: pa.Array, strict: bool
+) -> tuple[pa.Array, list[str]] | None:
+    """Some values carry an offset, others not: the latter are read as UTC."""
+    if not strict:
+        values = pc.if_else(
+            pc.fill_null(pc.match_substring_regex(values, _ISO_DATE), False),
+            values,
+            pa.scalar(None, pa.string()),
+        )
+    zoned = pc.fill_null(pc.match_substring_regex(values, _ZONE), False)
+    null = pa.scalar(None, pa.string())
+    try:
+        with_zone = pc.cast(pc.if_else(zoned, values, null), pa.timestamp("us", "UTC"))
+        naive = pc.cast(pc.if_else(zoned, null, values), pa.timestamp("us"))
+    except pa.ArrowInvalid:
+        return None
+    merged = pc.coalesce(with_zone, pc.cast(naive, pa.timestamp("us", "UTC")))
+    without = len(values) - values.null_count - _count(zoned)
+    notes = [
+        *_zone_notes(values),
+        f"{without} values without a time zone offset read as UTC",
+    ]
+    return merged, notes
+
+
+def _zone_notes(values: pa.Array) -> list[str]:
+    found = pc.extract_regex(values, r"(?P<zone>Z|[+-]\d{2}:?\d{2})$")
+    unique = pc.struct_field(found, [0]).unique().to_pylist()
+    zones = sorted(str(zone) for zone in unique if zone)
+    shown = ", ".join(zones[:6]) + (" ..." if len(zones) > 6 else "")
+    return [f"time zone offsets ({shown}) converted to UTC"]
+
+
+_DETECTORS: tuple[tuple[str, Callable[[pa.Array, bool | None], Parser | None]], ...] = (
+    ("boolean", _detect_boolean),
+    ("integer", _detect_integer),
+    ("number", _detect_number),
+    ("datetime", _detect_datetime),
+)
+
+
+# -- text --------------------------------------------------------------------------
+
+
 def _as_text(
-    text: pa.Array,
-    cleaned: pa.Array,
-    is_missing: pa.Array,
-    missing: int,
-    sample: pa.Array,
+    text: pa.Array, cleaned: pa.Array, is_missing: pa.Array, sample: pa.Array
 ) -> TypedColumn:
-    values = pc.if_else(is_missing, pa.scalar(None, pa.string()), text)
-    column = TypedColumn(values, missing)
+    column = TypedColumn(_with_nulls(text, is_missing), 0)
     if _number_share(sample) >= _MOSTLY:
         _explain_almost_numbers(cleaned, column)
     _note_missing_lookalikes(cleaned, column)
     return column
 
 
+def _is_number(values: pa.Array) -> pa.Array:
+    dot = pc.match_substring_regex(values, _NUMBER_STYLES["dot"])
+    return pc.or_(dot, pc.match_substring_regex(values, _NUMBER_STYLES["comma"]))
+
+
 def _number_share(values: pa.Array) -> float:
-    if len(values) == 0:
-        return 0.0
-    return (pc.sum(pc.match_substring_regex(values, _NUMBER)).as_py() or 0) / len(
-        values
-    )
+    return _count(_is_number(values)) / len(values) if len(values) else 0.0
 
 
 def _explain_almost_numbers(cleaned: pa.Array, column: TypedColumn) -> None:
     present = len(cleaned) - cleaned.null_count
-    is_number = pc.and_(
-        pc.match_substring_regex(cleaned, _NUMBER),
-        pc.match_substring_regex(cleaned, r"\d"),
-    )
-    numbers = pc.sum(is_number).as_py() or 0
+    is_number = _is_number(cleaned)
+    numbers = _count(is_number)
     if numbers == present or numbers < _MOSTLY * present:
         return
 
     odd = pc.and_(pc.is_valid(cleaned), pc.invert(pc.fill_null(is_number, False)))
     column.unparseable = present - numbers
-    column.unparseable_rows = pc.indices_nonzero(odd)[:5].to_pylist()
+    column.unparseable_rows = pc.indices_nonzero(odd)[:_SAMPLE_LINES].to_pylist()
     column.notes.append(
         f"kept as text: {column.unparseable} of {present} values are not numbers"
     )
 
 
 def _note_missing_lookalikes(cleaned: pa.Array, column: TypedColumn) -> None:
-    found = pc.is_in(cleaned, value_set=pa.array(MISSING_LOOKALIKES))
-    count = pc.sum(found).as_py() or 0
+    found = pc.fill_null(
+        pc.is_in(cleaned, value_set=pa.array(MISSING_LOOKALIKES)), False
+    )
+    count = _count(found)
     if count:
         words = sorted(set(pc.filter(cleaned, found).unique().to_pylist()))
         column.notes.append(
             f"{count} cells hold {', '.join(map(repr, words))}, kept as text; pass "
             f"missing_values={words!r} to read them as missing"
         )
+
+
+# -- types the user asked for ------------------------------------------------------
+
+
+def _forced(
+    cleaned: pa.Array, kind: str, date_format: str | None, dayfirst: bool | None
+) -> TypedColumn:
+    values, notes = _force(cleaned, kind, date_format, dayfirst)
+    misfit = _misfits(cleaned, values)
+    column = TypedColumn(values, 0, notes, kind=kind, overridden=True)
+    column.unparseable = _count(misfit)
+    if column.unparseable:
+        rows = pc.indices_nonzero(misfit)[:_SAMPLE_LINES].to_pylist()
+        column.unparseable_rows = rows
+        column.notes.append(
+            f"{column.unparseable} values are not a valid {kind} and were left missing"
+        )
+    return column
+
+
+def _force(
+    cleaned: pa.Array, kind: str, date_format: str | None, dayfirst: bool | None
+) -> tuple[pa.Array, list[str]]:
+    given = ["type chosen by the user"]
+    if kind in ("text", "category"):
+        values = pc.dictionary_encode(cleaned) if kind == "category" else cleaned
+        return values, given
+    if kind == "boolean":
+        parsed = _parse_boolean(cleaned, False)
+        assert parsed is not None
+        return parsed[0], given
+    if kind == "datetime":
+        values, notes = _force_datetime(cleaned, date_format, dayfirst)
+        return values, given + notes
+    number, notes = _force_number(cleaned)
+    if kind == "integer":
+        number = _whole_numbers(number)
+    return number, given + notes
+
+
+def _force_number(cleaned: pa.Array) -> tuple[pa.Array, list[str]]:
+    sample = _present_sample(cleaned)
+    share = {
+        style: _count(pc.match_substring_regex(sample, pattern))
+        for style, pattern in _NUMBER_STYLES.items()
+    }
+    style = max(share, key=lambda name: share[name])
+    parsed = _parse_decorated(cleaned, style, False)
+    assert parsed is not None
+    return pc.cast(parsed[0], pa.float64()), parsed[1]
+
+
+def _whole_numbers(number: pa.Array) -> pa.Array:
+    whole = pc.fill_null(pc.equal(pc.floor(number), number), False)
+    kept = pc.if_else(whole, number, pa.scalar(None, pa.float64()))
+    return pc.cast(kept, pa.int64())
+
+
+def _force_datetime(
+    cleaned: pa.Array, date_format: str | None, dayfirst: bool | None
+) -> tuple[pa.Array, list[str]]:
+    if date_format is not None:
+        parsed = pc.strptime(cleaned, format=date_format, unit="us", error_is_null=True)
+        return parsed, [f"dates read with format {date_format} (given)"]
+    iso = _parse_iso(cleaned, False)
+    if iso is not None and iso[0].null_count < len(cleaned):
+        return iso
+    families = _date_families(_present_sample(cleaned)) or [_with_times("%Y-%m-%d")]
+    parsed = _parse_families(cleaned, families, dayfirst, False)
+    assert parsed is not None
+    return parsed
+
+
+Override = tuple[str | None, str | None]
+"""A column's forced kind and date format (None: inferred)."""
+
+
+def resolve_overrides(
+    names: list[str],
+    originals: list[str],
+    column_types: Mapping[str, str] | None,
+    date_formats: Mapping[str, str] | None,
+) -> list[Override]:
+    """Match ``column_types``/``date_formats`` keys (frame names or header cells)."""
+    overrides: list[Override] = [(None, None)] * len(names)
+    for option, given in (
+        ("column_types", column_types),
+        ("date_formats", date_formats),
+    ):
+        for key, value in (given or {}).items():
+            index = _column_index(key, names, originals, option)
+            kind, fmt = overrides[index]
+            if option == "column_types":
+                check_kind(key, value)
+                overrides[index] = (value, fmt)
+            else:
+                overrides[index] = (kind or "datetime", str(value))
+    return overrides
+
+
+def _column_index(key: str, names: list[str], originals: list[str], option: str) -> int:
+    for index, (name, original) in enumerate(zip(names, originals, strict=True)):
+        if key in (name, original):
+            return index
+    error = column_not_found(key, names)
+    raise type(error)(f"{option}: {error}")
+
+
+def type_columns(
+    names: list[str],
+    header: list[str],
+    columns: list[pa.Array],
+    *,
+    missing_values: tuple[str, ...] = (),
+    dayfirst: bool | None = None,
+    column_types: Mapping[str, str] | None = None,
+    date_formats: Mapping[str, str] | None = None,
+    keep_as_text: int | None = None,
+) -> list[TypedColumn]:
+    """Type every column, in parallel (Arrow kernels release the GIL).
+
+    ``keep_as_text`` is the index of a column kept exactly as written (``_extra``).
+    Unknown names in ``column_types``/``date_formats`` raise ``ColumnNotFoundError``.
+    """
+    overrides = resolve_overrides(names, header, column_types, date_formats)
+
+    def convert(index: int) -> TypedColumn:
+        raw = columns[index]
+        if index == keep_as_text:
+            return TypedColumn(raw, raw.null_count)
+        kind, date_format = overrides[index]
+        return infer_column(
+            raw,
+            missing_values=missing_values,
+            dayfirst=dayfirst,
+            kind=kind,
+            date_format=date_format,
+        )
+
+    workers = min(len(columns), os.cpu_count() or 1) or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(convert, range(len(columns))))
