@@ -21,3 +21,20 @@ await build({
   loader: { ".css": "text" },
   logLevel: "warning",
 });
+
+// plotly.js as one ES module in the lab extension's static folder, served by
+// JupyterLab and Voila and imported lazily by js/shared/plotly.ts, so no widget bundle
+// carries it. Run after the lab extension build, which empties that folder.
+await build({
+  stdin: {
+    contents: 'export { default } from "plotly.js-cartesian-dist-min";',
+    resolveDir: ".",
+    loader: "js",
+  },
+  outfile: "src/nbdash/labextension/static/plotly-cartesian.js",
+  bundle: true,
+  format: "esm",
+  minify: true,
+  target: "es2020",
+  logLevel: "warning",
+});

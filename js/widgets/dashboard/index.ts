@@ -3,9 +3,10 @@
 // messages, which validates them and saves them in the notebook.
 import { GridStack, type GridItemHTMLElement, type GridStackNode } from "gridstack";
 import gridCss from "gridstack/dist/gridstack.min.css";
-import Plotly from "plotly.js-cartesian-dist-min";
 import { Rpc, type AnyModel } from "../../shared/rpc";
 import { h, injectStyle, errorBanner, debounce } from "../../shared/ui";
+import { loadPlotly, plotlyIfLoaded } from "../../shared/plotly";
+import { currentTheme, themeLayout, onThemeChange } from "../../shared/theme";
 import baseCss from "../../shared/base.css";
 import css from "./style.css";
 
@@ -85,17 +86,19 @@ function drawTable(body: HTMLElement, table: TableContent): void {
 }
 
 function drawChart(body: HTMLElement, figure: Figure): void {
-  const layout = { ...(figure.layout ?? {}), autosize: true, margin: { l: 48, r: 16, t: 24, b: 40 } };
-  delete (layout as Record<string, unknown>).width;
-  delete (layout as Record<string, unknown>).height;
-  void Plotly.react(body, figure.data ?? [], layout, { responsive: true, displaylogo: false });
+  const layout: Record<string, unknown> = { ...(figure.layout ?? {}), autosize: true, margin: { l: 48, r: 16, t: 24, b: 40 } };
+  delete layout.width;
+  delete layout.height;
+  loadPlotly()
+    .then((Plotly) => Plotly.react(body, figure.data ?? [], themeLayout(layout, currentTheme(body)), { responsive: true, displaylogo: false }))
+    .catch((error: Error) => body.replaceChildren(h("div", { className: "nbdash-tile-error", text: `Chart not drawn: ${error.message}` })));
 }
 
 function drawContent(view: TileView, content: TileContent | undefined): void {
   const key = JSON.stringify(content ?? null);
   if (key === view.drawn) return;
   view.drawn = key;
-  if (view.body.classList.contains("nbdash-chart")) Plotly.purge(view.body);
+  if (view.body.classList.contains("nbdash-chart")) plotlyIfLoaded()?.purge(view.body);
   view.body.replaceChildren();
   view.body.className = "nbdash-tile-body";
 
@@ -167,7 +170,7 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     grid.batchUpdate();
     for (const [id, view] of views) {
       if (wanted.has(id)) continue;
-      Plotly.purge(view.body);
+      plotlyIfLoaded()?.purge(view.body);
       grid.removeWidget(view.item);
       views.delete(id);
     }
@@ -196,13 +199,17 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
   };
   const onResizeStop = (_event: Event, item: GridItemHTMLElement) => {
     const body = item.querySelector<HTMLElement>(".nbdash-chart");
-    if (body) Plotly.Plots.resize(body);
+    if (body) plotlyIfLoaded()?.Plots.resize(body);
   };
   grid.on("change", onChange);
   grid.on("resizestop", onResizeStop);
   model.on("change:spec", syncTiles);
   model.on("change:tiles_content", syncContent);
   syncTiles();
+  const stopTheme = onThemeChange(() => {
+    for (const view of views.values()) view.drawn = "";
+    syncContent();
+  });
 
   const metadata = savedMetadata();
   if (metadata !== undefined) {
@@ -211,11 +218,12 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
 
   return () => {
     sendLayout.cancel();
+    stopTheme();
     model.off("change:spec", syncTiles);
     model.off("change:tiles_content", syncContent);
     grid.off("change");
     grid.off("resizestop");
-    for (const view of views.values()) Plotly.purge(view.body);
+    for (const view of views.values()) plotlyIfLoaded()?.purge(view.body);
     grid.destroy(true);
     banner.dispose();
     rpc.dispose();
