@@ -179,3 +179,43 @@ def test_corrupt_manifest_and_bad_meta_raise_store_error(
     with pytest.raises(StoreError, match="must be JSON-serialisable"):
         tmp_store.write("other", sales_frame, meta={"when": object()})
     assert not (tmp_store.root / "other").exists()
+
+
+def test_parquet_path_points_at_a_readable_file(
+    tmp_store: Store, sales_frame: pd.DataFrame
+) -> None:
+    import pyarrow.parquet as pq
+
+    tmp_store.write("sales", sales_frame)
+    tmp_store.write("sales", sales_frame.head(1))
+
+    latest = tmp_store.parquet_path("sales")
+    first = tmp_store.parquet_path("sales", version=1)
+
+    assert latest == str(tmp_store.root / "sales" / "v2.parquet")  # type: ignore[operator]
+    assert first is not None and pq.read_table(first).num_rows == len(sales_frame)
+    with pytest.raises(DatasetNotFoundError, match="has no version 7"):
+        tmp_store.parquet_path("sales", version=7)
+
+
+def test_file_url_is_a_local_folder(tmp_path: Path, sales_frame: pd.DataFrame) -> None:
+    store = Store(f"file://{tmp_path}")
+
+    store.write("sales", sales_frame)
+
+    assert store.root == tmp_path
+    assert store.url == str(tmp_path)
+    assert (tmp_path / "sales" / "v1.parquet").is_file()
+
+
+def test_key_command_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> None:
+    import base64
+
+    from nbdash.store.__main__ import main
+
+    assert main(["key"]) == 0
+    out, err = capsys.readouterr()
+
+    assert len(base64.urlsafe_b64decode(out.strip())) == 32
+    assert "export NBDASH_STORE_KEY=" in err
+    assert main([]) == 2

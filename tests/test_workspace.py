@@ -230,3 +230,29 @@ def test_new_process_sees_the_same_datasets(tmp_path: Path) -> None:
 
     assert done.stdout.strip() == "['sales'] 4.0 1"
     assert (tmp_path / ".nbdash" / "sales" / "v1.parquet").is_file()
+
+
+def test_workspace_opens_a_store_from_a_folder_or_url(tmp_path: Path) -> None:
+    local = Workspace(tmp_path / "here")
+    remote = Workspace("memory://nbdash-workspace-test")
+
+    local.put("sales", pd.DataFrame({"n": [1, 2]}))
+    remote.put("sales", pd.DataFrame({"n": [3]}))
+
+    assert isinstance(local.store, Store) and local.store.root == tmp_path / "here"
+    assert (tmp_path / "here" / "sales" / "v1.parquet").is_file()
+    assert Workspace("memory://nbdash-workspace-test")["sales"]["n"].tolist() == [3]
+    assert repr(remote) == "<Workspace (memory://nbdash-workspace-test): sales>"
+    remote.delete("sales")
+
+
+def test_default_store_root_may_be_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NBDASH_STORE", "memory://nbdash-default-url")
+    set_default_workspace(None)
+    try:
+        ws = nbdash.workspace()
+        assert default_store_root() == "memory://nbdash-default-url"
+        assert ws.store is not None and ws.store.url == "memory://nbdash-default-url"
+        assert ws.store.root is None
+    finally:
+        set_default_workspace(None)
