@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from nbdash.charts import ChartSpec, choose_bucket, suggest_charts
+from nbdash.charts import ChartSpec, choose_bucket
 from nbdash.errors import ColumnNotFoundError, SpecError
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -289,69 +289,3 @@ def test_bucket_follows_the_span(days: int, bucket: str) -> None:
     dates = pd.Series([start, start + pd.Timedelta(days=days)])
 
     assert choose_bucket(dates) == bucket
-
-
-def test_suggestions_are_ranked_from_column_types() -> None:
-    frame = pd.DataFrame(
-        {
-            "order id": range(1, 201),
-            "day": pd.date_range("2024-01-01", periods=200, freq="D"),
-            "region": ["EU", "US", "APAC", "LATAM"] * 50,
-            "product": [f"p{i % 15}" for i in range(200)],
-            "revenue": np.linspace(1.0, 50.0, 200),
-            "units": [1, 2, 3, 4, 5] * 40,
-        }
-    )
-
-    specs = suggest_charts(frame, "sales")
-
-    summary = [(s.kind, s.x, s.y, s.bucket, s.color, s.top_n) for s in specs]
-    assert summary == [
-        ("line", "day", "revenue", "week", None, None),
-        ("bar", "region", "revenue", None, None, None),
-        ("pie", "region", "revenue", None, None, None),
-        ("line", "day", "revenue", "week", "region", None),
-        ("line", "day", "units", "week", None, None),
-        ("bar", "product", "revenue", None, None, 10),
-        ("bar", "region", "units", None, None, None),
-    ]
-    assert specs[0].display_title == "Revenue by week"
-    assert specs[2].display_title == "Share of revenue by region"
-    assert all(spec.dataset == "sales" for spec in specs)
-    for spec in specs:
-        spec.validate_for(frame)
-
-
-def test_suggestions_without_numbers_count_rows() -> None:
-    frame = pd.DataFrame(
-        {
-            "when": pd.to_datetime(["2024-01-01", "2024-06-01", "2024-12-01"]),
-            "k": ["a", "b", "a"],
-        }
-    )
-
-    specs = suggest_charts(frame, "events")
-
-    assert [(s.kind, s.x, s.y, s.agg) for s in specs[:3]] == [
-        ("line", "when", None, "count"),
-        ("bar", "k", None, "count"),
-        ("pie", "k", None, "count"),
-    ]
-    assert specs[0].bucket == "week"
-
-
-def test_suggestions_are_capped() -> None:
-    frame = pd.DataFrame(
-        {f"c{i}": ["a", "b"] * 5 for i in range(6)}
-        | {f"n{i}": np.arange(10.0) for i in range(6)}
-        | {"d": pd.date_range("2024-01-01", periods=10)}
-    )
-
-    assert len(suggest_charts(frame, "wide")) == 8
-    assert len(suggest_charts(frame, "wide", limit=3)) == 3
-
-
-def test_no_pie_for_negative_measures() -> None:
-    frame = pd.DataFrame({"k": ["a", "b", "a"], "delta": [1.0, -2.0, 3.0]})
-
-    assert [s.kind for s in suggest_charts(frame, "d")] == ["bar"]

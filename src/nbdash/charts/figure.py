@@ -155,6 +155,9 @@ def _scatter_traces(
     spec: ChartSpec, result: ChartData, x_range: XRange | None
 ) -> list[Trace]:
     data = result.frame
+    if spec.size is not None:
+        # One scale for every series, so equal values get equal sizes.
+        data = data.assign(_size=_marker_sizes(data[spec.size]))
     y = spec.value_name
     if spec.color is not None and not is_number(data[spec.color]):
         groups = [(str(k), part) for k, part in data.groupby(spec.color, sort=True)]
@@ -184,7 +187,7 @@ def _scatter_points(
             colorbar={"title": {"text": escape_label(spec.color)}},
         )
     if spec.size is not None:
-        marker.update(size=_marker_sizes(part[spec.size]), sizemode="diameter")
+        marker.update(size=part["_size"].to_numpy(), sizemode="diameter")
     return {"type": "scatter", "mode": "markers", "name": escape_label(name),
             "x": part[spec.x].to_numpy(), "y": part[spec.value_name].to_numpy(),
             "marker": marker}  # fmt: skip

@@ -161,7 +161,7 @@ def _weekday_hour(spec: ChartSpec, work: pd.DataFrame) -> pd.DataFrame:
     stamps = work[spec.x]
     labelled = work.assign(
         weekday=pd.Categorical.from_codes(
-            stamps.dt.weekday.to_numpy(dtype="int64"), categories=pd.Index(WEEKDAYS)
+            stamps.dt.day_of_week.to_numpy(dtype="int64"), categories=pd.Index(WEEKDAYS)
         ),
         hour=stamps.dt.hour,
     )
