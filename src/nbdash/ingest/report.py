@@ -11,8 +11,8 @@ import pandas as pd
 from nbdash.errors import column_not_found
 
 MAX_PROBLEMS = 200
-_PADDED = "missing cells are left empty"
-_SPILLED = "extra values are kept in column"
+_PADDED = "are left empty"
+_SPILLED = "kept in column '_extra'"
 
 
 @dataclass
@@ -80,8 +80,10 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        """True when no problem was found and every value fitted its column's type."""
-        return self.problem_count == 0 and not any(
+        """True when every value fitted its column's type and no problem was found
+        (edits listed in :attr:`changes`, such as a removed BOM, do not count)."""
+        edits = sum(_is_edit(problem) for problem in self.problems)
+        return self.problem_count == edits and not any(
             column.unparseable for column in self.columns
         )
 
@@ -147,11 +149,7 @@ class IngestReport:
         changes = ["byte order mark (BOM) removed"] if bom_removed else []
         # The reader reports file-level edits (a BOM, spaces after delimiters) as
         # problems; they are changes too.
-        changes += [
-            problem.message
-            for problem in self.problems
-            if problem.column is None and "removed" in problem.message
-        ]
+        changes += [problem.message for problem in self.problems if _is_edit(problem)]
         for column in self.columns:
             if column.name != column.original_name:
                 changes.append(
@@ -240,6 +238,10 @@ def _row_changes(problems: list[Problem]) -> list[str]:
             "(see problems)"
         )
     return changes
+
+
+def _is_edit(problem: Problem) -> bool:
+    return problem.column is None and "removed" in problem.message
 
 
 def _is_change(note: str) -> bool:

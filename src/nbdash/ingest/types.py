@@ -175,6 +175,9 @@ def _inferred(
             continue
         parsed = parser(cleaned, True)
         if parsed is not None:
+            # Whole numbers written with decorations ("$10") come out as integers.
+            if pa.types.is_integer(parsed[0].type):
+                kind = "integer"
             return TypedColumn(parsed[0], 0, parsed[1], kind=kind)
     return _as_text(text, cleaned, is_missing, sample)
 

@@ -1,0 +1,191 @@
+"""Column types, user overrides and the report of read_table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nbdash.errors import ColumnNotFoundError, IngestError
+from nbdash.ingest import read_table
+
+
+def read(text: str, **options: object) -> pd.DataFrame:
+    return read_table(text.encode(), filename="t.csv", **options).frame  # type: ignore[arg-type]
+
+
+def test_decimal_commas_decided_per_column() -> None:
+    data = 'eu;us;plain\n"1.234,56";"1,234.56";1,5\n"12,5";12.5;2\n-3;-3;"3,25"\n'
+
+    frame = read(data)
+
+    assert frame["eu"].tolist() == [1234.56, 12.5, -3.0]
+    assert frame["us"].tolist() == [1234.56, 12.5, -3.0]
+    assert frame["plain"].tolist() == [1.5, 2.0, 3.25]
+
+
+def test_currency_percent_and_accounting_negatives() -> None:
+    data = 'price,share,balance\n"12,50 €",12%,(1.00)\n"1 234,00 €",5.5%,USD 7\n'
+
+    result = read_table(data.encode(), filename="m.csv")
+    report = result.report
+
+    assert result.frame["price"].tolist() == [12.5, 1234.0]
+    assert result.frame["share"].tolist() == [12.0, 5.5]
+    assert result.frame["balance"].tolist() == [-1.0, 7.0]
+    assert "€" in " ".join(report.column("price").notes)
+    assert "12% read as 12, not 0.12" in " ".join(report.column("share").notes)
+    assert any("parentheses" in change for change in report.changes)
+
+
+def test_day_first_decided_from_the_values() -> None:
+    data = "a,b\n03/04/2024,12/31/2024\n25/12/2024,01/02/2024\n"
+
+    frame = read(data)
+
+    assert frame["a"].tolist() == [datetime(2024, 4, 3), datetime(2024, 12, 25)]
+    assert frame["b"].tolist() == [datetime(2024, 12, 31), datetime(2024, 1, 2)]
+
+
+def test_two_digit_years_pivot_at_69() -> None:
+    result = read_table(b"d\n31/01/68\n01/02/69\n", filename="d.csv")
+
+    assert result.frame["d"].tolist() == [datetime(2068, 1, 31), datetime(1969, 2, 1)]
+    assert "69-99 as 1969-1999" in " ".join(result.report.column("d").notes)
+
+
+def test_named_months_and_twelve_hour_times() -> None:
+    data = "when,at\n03 Jan 2024,3/4/2024 2:30 PM\n15 Feb 2024,12/13/2024 11:05 AM\n"
+
+    frame = read(data)
+
+    assert frame["when"].tolist() == [datetime(2024, 1, 3), datetime(2024, 2, 15)]
+    assert frame["at"].tolist() == [
+        datetime(2024, 3, 4, 14, 30),
+        datetime(2024, 12, 13, 11, 5),
+    ]
+
+
+def test_mixed_time_zones_become_utc_and_are_noted() -> None:
+    data = (
+        "t,n\n2024-01-01T10:00:00+01:00,1\n2024-01-01 10:00:00-05:00,2\n"
+        "2024-01-01 08:00,3\n"
+    )
+
+    result = read_table(data.encode(), filename="z.csv")
+    values = result.frame["t"].tolist()
+
+    assert values == [
+        pd.Timestamp(datetime(2024, 1, 1, 9, tzinfo=UTC)),
+        pd.Timestamp(datetime(2024, 1, 1, 15, tzinfo=UTC)),
+        pd.Timestamp(datetime(2024, 1, 1, 8, tzinfo=UTC)),
+    ]
+    notes = " ".join(result.report.column("t").notes)
+    assert "+01:00, -05:00" in notes and "1 values without a time zone" in notes
+
+
+def test_identifiers_with_leading_zeros_stay_text() -> None:
+    frame = read("zip,phone\n01234,0612345678\n75001,0033 1 22\n")
+
+    assert frame["zip"].tolist() == ["01234", "75001"]
+    assert frame["phone"].tolist() == ["0612345678", "0033 1 22"]
+
+
+def test_booleans_and_no_automatic_category() -> None:
+    frame = read("flag,region\nY,North\nn,North\nyes,South\n")
+
+    assert frame["flag"].tolist() == [True, False, True]
+    assert str(frame["region"].dtype) == "str"
+
+
+def test_missing_tokens_are_configurable_and_reported() -> None:
+    data = b"region,amount\nNA,1\nEU,-\nNA,3\n"
+
+    kept = read_table(data, filename="r.csv")
+    asked = read_table(data, filename="r.csv", missing_values=["NA", "-"])
+
+    assert kept.frame["region"].tolist() == ["NA", "EU", "NA"]
+    assert asked.frame["region"].isna().tolist() == [True, False, True]
+    assert asked.frame["amount"].tolist() == [1, pd.NA, 3]
+    assert asked.report.missing_tokens == {"NA": 2, "-": 1}
+    assert asked.report.column("region").missing == 2
+
+
+def test_column_types_override_with_unparseable_lines() -> None:
+    data = b"id,score,kind,day\n1,10,a,01/02/24\n2,x,b,31/12/24\n3,12.5,a,bad\n"
+
+    result = read_table(
+        data,
+        filename="o.csv",
+        column_types={"id": "text", "score": "integer", "kind": "category"},
+        date_formats={"day": "%d/%m/%y"},
+    )
+    frame, report = result.frame, result.report
+
+    assert frame["id"].tolist() == ["1", "2", "3"]
+    assert frame["score"].tolist() == [10, pd.NA, pd.NA]
+    assert str(frame["kind"].dtype) == "category"
+    assert frame["day"].tolist()[:2] == [datetime(2024, 2, 1), datetime(2024, 12, 31)]
+    score = report.column("score")
+    assert (score.kind, score.overridden, score.unparseable) == ("integer", True, 2)
+    assert score.sample_lines == [3, 4]
+    assert report.column("day").sample_lines == [4]
+    assert not report.ok
+    lines = [(p.line, p.column) for p in report.problems]
+    assert (3, "score") in lines and (4, "day") in lines
+    assert "'bad' is not a valid datetime" in report.summary()
+
+
+def test_bad_overrides_say_what_to_do() -> None:
+    with pytest.raises(ColumnNotFoundError, match="column_types: Column 'scroe'"):
+        read_table(b"score\n1\n", filename="o.csv", column_types={"scroe": "number"})
+    with pytest.raises(IngestError, match="expected one of text, integer"):
+        read_table(b"score\n1\n", filename="o.csv", column_types={"score": "float"})
+
+
+def test_ragged_rows_are_listed_as_changes() -> None:
+    report = read_table(b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n", filename="r.csv").report
+
+    assert "1 short rows padded with empty cells (see problems)" in report.changes
+    assert any(change.startswith("1 long rows") for change in report.changes)
+
+
+def test_report_api_for_papermill() -> None:
+    data = "\ufeff Revenue ,Region\n$10,NA\n$20,EU\n".encode()
+
+    report = read_table(data, filename="s.csv").report
+
+    assert report.ok
+    assert report.column("Revenue").kind == "integer"
+    assert report.column(" Revenue ").name == "Revenue"
+    assert "column ' Revenue ' renamed to 'Revenue'" in report.changes
+    assert any("currency signs removed: $" in change for change in report.changes)
+    assert report.summary().splitlines()[1] == "- Revenue: integer (int64), 0 missing"
+    assert report.to_dict()["ok"] is True
+    with pytest.raises(ColumnNotFoundError, match="Did you mean 'Revenue'"):
+        report.column("Revnue")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.floats(min_value=-1e9, max_value=1e9, allow_nan=False).map(
+            lambda x: round(x, 2)
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_european_numbers_round_trip(values: list[float]) -> None:
+    # Written independently of the reader: "." groups thousands, "," marks decimals.
+    def european(x: float) -> str:
+        return f"{x:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+    data = "i;v\n" + "".join(f"{i};{european(x)}\n" for i, x in enumerate(values))
+
+    frame = read(data)
+
+    assert frame["v"].astype(float).tolist() == pytest.approx(values)
