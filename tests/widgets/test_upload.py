@@ -145,7 +145,11 @@ def test_multi_chunk_csv_creates_the_dataset(
     assert stored_workspace.info("orders")["meta"]["source"] == {
         "kind": "upload",
         "filename": "orders.csv",
+        "options": {},
     }
+    # The file is kept for re-reads until the widget closes.
+    assert len(leftovers(uploads_dir)) == 1 and upload.can_reread
+    upload.close()
     assert leftovers(uploads_dir) == []
 
 
@@ -230,7 +234,7 @@ def test_abort_leaves_nothing(
     assert late["error"].startswith(f"No upload with id {upload_id!r} is in progress")
 
 
-def test_bad_csv_leaves_nothing(
+def test_bad_csv_registers_nothing_and_keeps_the_file_for_a_reread(
     upload: Upload, sent: Sent, stored_workspace: Workspace, uploads_dir: Path
 ) -> None:
     data = bytes(range(256)) * 64  # binary, not a table
@@ -240,6 +244,8 @@ def test_bad_csv_leaves_nothing(
     assert "error" in reply and "broken.csv" in reply["error"]
     assert upload.status == "error" and upload.error == reply["error"]
     assert "broken" not in stored_workspace
+    assert len(leftovers(uploads_dir)) == 1 and upload.can_reread
+    upload.close()
     assert leftovers(uploads_dir) == []
 
 
@@ -392,6 +398,7 @@ def test_memory_workspace_uploads_via_temp_dir(
 
     assert memory_workspace.get("m")["y"].tolist() == [2]
     assert widget.upload_dir() == tmp_path / "nbdash-uploads"
+    widget.close()
     assert leftovers(tmp_path / "nbdash-uploads") == []
 
 
@@ -437,3 +444,93 @@ def test_report_reaches_the_trait(upload: Upload, sent: Sent) -> None:
     assert [c["name"] for c in upload.report["columns"]] == ["when", "amount"]
     back = pd.read_csv(io.BytesIO(b"when,amount\n2024-01-01,1.5\n2024-01-02,2\n"))
     assert len(back) == upload.report["rows"]
+
+
+SEMICOLON_CSV = (
+    b"order;day;amount;code\n"
+    b"1;03/04/2024;1,5;007\n"
+    b"2;25/12/2024;2,25;012\n"
+    b"3;01/02/2024;oops;100\n"
+)
+
+
+def test_reread_with_overrides_replaces_the_dataset(
+    upload: Upload, sent: Sent, stored_workspace: Workspace, uploads_dir: Path
+) -> None:
+    upload_file(upload, sent, "eu.csv", SEMICOLON_CSV, dataset="eu")
+    first = stored_workspace.get("eu")
+    assert first["amount"].tolist() == ["1,5", "2,25", "oops"]  # kept as text
+
+    options = {
+        "delimiter": ";",
+        "column_types": {"amount": "number", "code": "integer"},
+        "date_formats": {"day": "%d/%m/%Y"},
+    }
+    reply = ask(upload, sent, {"kind": "reread", "options": options})
+
+    assert reply["result"] == {"dataset": "eu", "version": 2, "rows": 3}
+    frame = stored_workspace.get("eu")
+    assert frame["amount"].tolist()[:2] == [1.5, 2.25]
+    assert pd.isna(frame["amount"][2])
+    assert frame["code"].tolist() == [7, 12, 100]
+    assert frame["day"].dt.month.tolist() == [4, 12, 2]
+    amount = next(c for c in upload.report["columns"] if c["name"] == "amount")
+    assert (amount["unparseable"], amount["sample_lines"]) == (1, [4])
+    assert upload.options == options and upload.status == "done"
+    meta = stored_workspace.info("eu")["meta"]
+    assert meta["source"]["options"] == options
+    assert len(leftovers(uploads_dir)) == 1
+
+
+def test_failed_reread_keeps_the_dataset(
+    upload: Upload, sent: Sent, stored_workspace: Workspace
+) -> None:
+    upload_file(upload, sent, "eu.csv", SEMICOLON_CSV, dataset="eu")
+    report = dict(upload.report)
+
+    reply = ask(
+        upload,
+        sent,
+        {"kind": "reread", "options": {"column_types": {"amonut": "number"}}},
+    )
+
+    assert "Column 'amonut' not found" in reply["error"]
+    assert "Did you mean 'amount'" in reply["error"]
+    assert stored_workspace.version("eu") == 1
+    assert upload.status == "error" and upload.report == report
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("x", "Read options must be an object, got str."),
+        ({"sep": ";"}, "Unknown read option 'sep'. Known options: encoding,"),
+        ({"delimiter": ";;"}, "The delimiter must be one character, got ';;'"),
+        ({"header_row": True}, "Read option 'header_row' must be int, got bool"),
+        ({"column_types": {"a": 1}}, "Read option 'column_types' must hold text"),
+    ],
+)
+def test_reread_options_are_validated(
+    upload: Upload, sent: Sent, options: object, message: str
+) -> None:
+    upload_file(upload, sent, "eu.csv", SEMICOLON_CSV, dataset="eu")
+
+    reply = ask(upload, sent, {"kind": "reread", "options": options})
+
+    assert reply["error"].startswith(message)
+
+
+def test_reread_needs_an_uploaded_file(upload: Upload, sent: Sent) -> None:
+    reply = ask(upload, sent, {"kind": "reread", "options": {}})
+
+    assert reply["error"] == "No uploaded file to read again: upload a file first."
+
+
+def test_new_upload_replaces_the_kept_file(
+    upload: Upload, sent: Sent, uploads_dir: Path
+) -> None:
+    upload_file(upload, sent, "a.csv", b"x\n1\n", dataset="a")
+    upload_file(upload, sent, "b.csv", b"y\n2\n", dataset="b")
+
+    kept = leftovers(uploads_dir)
+    assert len(kept) == 1 and kept[0].read_bytes() == b"y\n2\n"

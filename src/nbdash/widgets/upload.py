@@ -12,8 +12,14 @@ sends a file in one message. The protocol, one acknowledged message at a time:
     with :func:`nbdash.ingest.read_table` and stored with ``workspace.put``.
 ``abort {upload_id}``
     -> ``{aborted}``; the temporary file is removed.
+``reread {options}``
+    -> ``{dataset, version, rows}``; the file last uploaded is read again with the
+    user's overrides (delimiter, encoding, header row, column types, date formats,
+    missing values, day first) and the dataset replaced only when the read succeeds.
 
-Any failure removes the temporary file and leaves the workspace as it was.
+A file whose bytes all arrived is kept until the widget is closed (or another file is
+uploaded), so that it can be re-read without uploading it again. A failed transfer
+removes the temporary file; no failure changes the workspace.
 """
 
 from __future__ import annotations
@@ -67,6 +73,81 @@ class ChunkRequest(TypedDict):
 
     upload_id: str
     offset: int
+
+
+class ReadOptions(TypedDict, total=False):
+    """``reread``: overrides of what ``read_table`` detects; absent keys: detected."""
+
+    encoding: str
+    delimiter: str
+    header_row: int
+    column_types: dict[str, str]
+    date_formats: dict[str, str]
+    missing_values: list[str]
+    dayfirst: bool
+
+
+_OPTION_TYPES: dict[str, type] = {
+    "encoding": str,
+    "delimiter": str,
+    "header_row": int,
+    "column_types": dict,
+    "date_formats": dict,
+    "missing_values": list,
+    "dayfirst": bool,
+}
+
+
+def check_read_options(raw: Any) -> ReadOptions:
+    """Validate the ``options`` of a ``reread`` message; empty values are dropped.
+
+    Examples
+    --------
+    >>> check_read_options({"delimiter": ";", "encoding": "", "column_types": {}})
+    {'delimiter': ';'}
+    """
+    if not isinstance(raw, dict):
+        raise UploadError(f"Read options must be an object, got {type(raw).__name__}.")
+    options: dict[str, Any] = {}
+    for key, value in raw.items():
+        expected = _OPTION_TYPES.get(key)
+        if expected is None:
+            known = ", ".join(_OPTION_TYPES)
+            raise UploadError(f"Unknown read option {key!r}. Known options: {known}.")
+        if value is None or value == "" or value == {} or value == []:
+            continue
+        _check_option(key, value, expected)
+        options[key] = value
+    return options  # type: ignore[return-value]
+
+
+def _check_option(key: str, value: Any, expected: type) -> None:
+    wrong_bool = isinstance(value, bool) and expected is not bool
+    if not isinstance(value, expected) or wrong_bool:
+        message = (
+            f"Read option {key!r} must be {expected.__name__}, "
+            f"got {type(value).__name__} {value!r}."
+        )
+        raise UploadError(message)
+    items = list(value.values()) if isinstance(value, dict) else value
+    if isinstance(items, list) and not all(isinstance(item, str) for item in items):
+        raise UploadError(f"Read option {key!r} must hold text values, got {value!r}.")
+    if key == "delimiter" and len(str(value)) != 1:
+        message = f"The delimiter must be one character, got {value!r}. Example: ';'."
+        raise UploadError(message)
+
+
+@dataclass
+class _Kept:
+    """A file whose bytes all arrived, kept for re-reading until the widget closes."""
+
+    filename: str
+    dataset: str
+    path: Path
+
+    def discard(self) -> None:
+        """Remove the file."""
+        self.path.unlink(missing_ok=True)
 
 
 class FinishRequest(TypedDict):
@@ -171,7 +252,13 @@ class Upload(NbdashWidget):
     """The dataset the file is stored as; editable in the widget before uploading."""
 
     report = traitlets.Dict().tag(sync=True)
-    """The ingest report of the last successful upload (``IngestReport.to_dict()``)."""
+    """The ingest report of the last successful read (``IngestReport.to_dict()``)."""
+
+    options = traitlets.Dict().tag(sync=True)
+    """The read options of the last read (:class:`ReadOptions`); empty: all detected."""
+
+    can_reread = traitlets.Bool(False).tag(sync=True)
+    """Whether an uploaded file is kept that ``reread`` can read again."""
 
     def __init__(
         self,
@@ -186,6 +273,7 @@ class Upload(NbdashWidget):
             workspace = default_workspace()
         self._workspace = workspace
         self._transfer: _Transfer | None = None
+        self._kept: _Kept | None = None
 
     @property
     def workspace(self) -> Workspace:
@@ -203,9 +291,35 @@ class Upload(NbdashWidget):
         return folder
 
     def close(self) -> None:
-        """Drop any upload in progress, then close the widget."""
+        """Drop any upload in progress and the kept file, then close the widget."""
         self._discard()
+        self._forget_kept()
         super().close()
+
+    def reread(self, **options: Any) -> dict[str, Any]:
+        """Read the uploaded file again with overrides; see :class:`ReadOptions`.
+
+        Returns ``{dataset, version, rows}``. Raises :class:`UploadError` when no file
+        is kept, and the reader's error (the dataset unchanged) when the read fails.
+        """
+        kept = self._kept
+        if kept is None:
+            message = "No uploaded file to read again: upload a file first."
+            raise UploadError(message)
+        checked = check_read_options(options)
+
+        self.status = "reading"
+        try:
+            version, report = self._ingest(
+                kept.path, kept.filename, kept.dataset, checked
+            )
+        except Exception:
+            self.status = "error"
+            raise
+        with self.hold_sync():
+            self.report, self.options, self.status = report, dict(checked), "done"
+            self.error = ""
+        return {"dataset": kept.dataset, "version": version, "rows": report.get("rows")}
 
     # -- message handlers --------------------------------------------------------
 
@@ -221,6 +335,7 @@ class Upload(NbdashWidget):
         with self._failing():
             transfer = self._open_transfer(content)
             self._transfer = transfer
+        self._forget_kept()
         with self.hold_sync():
             self.filename, self.dataset = transfer.filename, transfer.dataset
             self.status, self.progress, self.error = "uploading", 0.0, ""
@@ -252,10 +367,21 @@ class Upload(NbdashWidget):
             transfer = self._current(content)
             self._check_complete(transfer, _require(content, "sha256", str))
             transfer.handle.close()
-            self.status = "reading"
-            version, report = self._ingest(transfer)
+        # Every byte arrived: the file is kept for re-reads, whether this read works.
+        self._transfer = None
+        self._kept = _Kept(transfer.filename, transfer.dataset, transfer.path)
+        with self.hold_sync():
+            self.status, self.can_reread, self.options = "reading", True, {}
 
-        self._discard()
+        try:
+            version, report = self._ingest(
+                transfer.path, transfer.filename, transfer.dataset, {}
+            )
+        except Exception:
+            self.status = "error"
+            raise
+        elapsed = time.monotonic() - transfer.started
+        logger.info("uploaded %s in %.1f s", transfer.filename, elapsed)
         with self.hold_sync():
             self.report, self.progress, self.status = report, 1.0, "done"
         return {
@@ -277,6 +403,18 @@ class Upload(NbdashWidget):
             self.status, self.progress = "aborted", 0.0
         logger.info("upload %s aborted", transfer.upload_id)
         return {"aborted": True}
+
+    @handler("reread")
+    def _on_reread(self, content: dict[str, Any], buffers: list[memoryview]) -> Any:
+        if self._transfer is not None:
+            message = "An upload is in progress; re-read once it has finished."
+            raise UploadError(message)
+        options = content.get("options", {})
+        if not isinstance(options, dict):
+            raise UploadError(
+                f"Read options must be an object, got {type(options).__name__}."
+            )
+        return self.reread(**options)
 
     # -- steps -------------------------------------------------------------------
 
@@ -356,25 +494,25 @@ class Upload(NbdashWidget):
             )
             raise UploadError(message)
 
-    def _ingest(self, transfer: _Transfer) -> tuple[Any, dict[str, Any]]:
+    def _ingest(
+        self, path: Path, filename: str, dataset: str, options: ReadOptions
+    ) -> tuple[Any, dict[str, Any]]:
         from nbdash.ingest import read_table
 
-        result = read_table(transfer.path, filename=transfer.filename)
+        result = read_table(path, filename=filename, **options)
         report = result.report.to_dict()
-        meta = {
-            "source": {"kind": "upload", "filename": transfer.filename},
-            "report": report,
-        }
-        version = self._workspace.put(transfer.dataset, result.frame, meta=meta)
+        source = {"kind": "upload", "filename": filename, "options": dict(options)}
+        meta = {"source": source, "report": report}
+        version = self._workspace.put(dataset, result.frame, meta=meta)
 
-        elapsed = time.monotonic() - transfer.started
-        logger.info(
-            "uploaded %s as dataset %r in %.1f s",
-            transfer.filename,
-            transfer.dataset,
-            elapsed,
-        )
+        logger.info("read %s into dataset %r (version %s)", filename, dataset, version)
         return version, report
+
+    def _forget_kept(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            kept.discard()
+            self.can_reread = False
 
     def _discard(self) -> None:
         transfer, self._transfer = self._transfer, None
