@@ -2,17 +2,23 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+from nbdash.errors import DatasetNotFoundError
 from nbdash.export import (
     export_bytes,
+    export_dataset,
     neutralise_formulas,
     to_csv_bytes,
     to_excel_bytes,
     to_json_bytes,
+    to_parquet_bytes,
 )
+from nbdash.workspace import Workspace
 
 
 @pytest.fixture
@@ -128,3 +134,124 @@ def test_export_bytes_rejects_unknown_format(mixed_frame: pd.DataFrame) -> None:
         ValueError, match=r"Unknown export format 'xml'\. Expected one of: csv"
     ):
         export_bytes(mixed_frame, "xml")
+
+
+def test_csv_neutralises_tab_and_carriage_return_starts() -> None:
+    frame = pd.DataFrame({"note": ["\t=1+2", "\r=3", "ok\t"]})
+
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(frame)), keep_default_na=False)
+
+    assert back["note"].tolist() == ["'\t=1+2", "'\r=3", "ok\t"]
+
+
+def test_parquet_round_trip_keeps_dtypes(mixed_frame: pd.DataFrame) -> None:
+    import pyarrow.parquet as pq
+
+    frame = mixed_frame.assign(
+        region=pd.Categorical(mixed_frame["region"]),
+        count=pd.array([1, None, 3, 4], dtype="Int64"),
+        day=mixed_frame["day"].dt.tz_localize("Europe/Paris"),
+    ).set_index("units")
+
+    data = to_parquet_bytes(frame)
+    table = pq.read_table(io.BytesIO(data))
+    back = table.to_pandas()
+
+    assert data[:4] == b"PAR1" and data[-4:] == b"PAR1"
+    assert table.column_names == ["region", "revenue", "day", "count"]
+    assert table.column("revenue").to_pylist()[:3] == [10.5, -3.25, 7.0]
+    assert table.column("count").to_pylist() == [1, None, 3, 4]
+    assert isinstance(back["region"].dtype, pd.CategoricalDtype)
+    assert str(back["day"].dt.tz) == "Europe/Paris"
+    assert back["day"][2] == pd.Timestamp("2024-02-29", tz="Europe/Paris")
+
+
+def test_parquet_cells_are_never_rewritten(formula_frame: pd.DataFrame) -> None:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(export_bytes(formula_frame, "parquet")))
+
+    assert table.column("note").to_pylist() == formula_frame["note"].tolist()
+
+
+@pytest.fixture
+def sales_workspace(formula_frame: pd.DataFrame) -> Workspace:
+    ws = Workspace()
+    ws.put("notes", formula_frame)
+    return ws
+
+
+@pytest.mark.parametrize(
+    ("filename", "read"),
+    [
+        ("out.csv", lambda path: pd.read_csv(path)),
+        ("out.json", lambda path: pd.DataFrame(json.loads(path.read_text()))),
+        ("out.xlsx", lambda path: pd.read_excel(path)),
+        ("out.parquet", lambda path: pd.read_parquet(path)),
+    ],
+)
+def test_export_dataset_picks_format_from_extension(
+    sales_workspace: Workspace, tmp_path: Path, filename: str, read: Any
+) -> None:
+    path = export_dataset("notes", tmp_path / filename, workspace=sales_workspace)
+    back = read(path)
+
+    assert path == tmp_path / filename
+    assert back["amount"].tolist() == [-1, 2, -3, 4, 5, 6]
+    expected_first = "'=" if filename.endswith(".csv") else "="
+    assert back["note"][0].startswith(expected_first)
+
+
+def test_export_dataset_explicit_format_and_unsafe_csv(
+    sales_workspace: Workspace, tmp_path: Path
+) -> None:
+    path = export_dataset(
+        "notes",
+        tmp_path / "notes.txt",
+        format="csv",
+        safe=False,
+        workspace=sales_workspace,
+    )
+
+    assert pd.read_csv(path)["note"][0] == '=HYPERLINK("http://x")'
+
+
+def test_export_dataset_unknown_extension_and_dataset(
+    sales_workspace: Workspace, tmp_path: Path
+) -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"Cannot tell the export format of '.*out\.xml' from its extension "
+        r"'\.xml'\. Use one of \.csv, \.json, \.xlsx, \.parquet",
+    ):
+        export_dataset("notes", tmp_path / "out.xml", workspace=sales_workspace)
+    with pytest.raises(DatasetNotFoundError, match="Dataset 'nope' not found"):
+        export_dataset("nope", tmp_path / "out.csv", workspace=sales_workspace)
+    assert not (tmp_path / "out.xml").exists()
+
+
+def test_export_dataset_is_public_and_uses_default_workspace(
+    memory_workspace: Workspace, tmp_path: Path
+) -> None:
+    import nbdash
+
+    memory_workspace.put("tiny", pd.DataFrame({"a": [1, 2]}))
+
+    path = nbdash.export_dataset("tiny", tmp_path / "tiny.parquet")
+
+    assert pd.read_parquet(path)["a"].tolist() == [1, 2]
+
+
+def test_excel_stores_formula_text_as_text(formula_frame: pd.DataFrame) -> None:
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(to_excel_bytes(formula_frame.assign(extra="=1+1")))
+    ).active
+    notes = [cell for (cell,) in sheet.iter_rows(min_row=2, max_col=1)]
+
+    assert [cell.value for cell in notes] == formula_frame["note"].tolist()
+    assert {cell.data_type for cell in notes} == {"s"}
+    assert {cell.data_type for (cell,) in sheet.iter_rows(min_row=2, min_col=3)} == {
+        "s"
+    }
