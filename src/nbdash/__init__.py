@@ -32,6 +32,7 @@ _PUBLIC = {
     "Dashboard": "nbdash.widgets",
     "NbdashError": "nbdash.errors",
     "load": "nbdash._api",
+    "export_dataset": "nbdash.export",
 }
 
 __all__ = [*sorted(_PUBLIC), "Workspace", "__version__", "workspace"]
