@@ -384,7 +384,7 @@ def test_bad_conditions_raise_spec_error(spec: dict[str, Any], expected: str) ->
 @pytest.mark.parametrize(
     ("step", "expected"),
     [
-        ({"kind": "pivot"}, r"steps\[0\]: Input tag 'pivot'"),
+        ({"kind": "explode"}, r"steps\[0\]: Input tag 'explode'"),
         ({"kind": "filter", "conditions": []}, r"steps\[0\]\.filter\.conditions"),
         ({"kind": "sort", "keys": []}, r"steps\[0\]\.sort\.keys"),
         (

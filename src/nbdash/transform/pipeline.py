@@ -8,9 +8,15 @@ from typing import Protocol
 import pandas as pd
 from pydantic import Field
 
-from nbdash.errors import ColumnNotFoundError, SpecError, column_not_found
+from nbdash.errors import (
+    ColumnNotFoundError,
+    ExpressionError,
+    SpecError,
+    column_not_found,
+)
 from nbdash.transform.base import Name, SpecModel
-from nbdash.transform.steps import Step
+from nbdash.transform.steps import AnyStep, Step
+from nbdash.transform.steps._common import Datasets
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +68,8 @@ class Pipeline(SpecModel):
         inputs); see :mod:`nbdash.transform.engines`.
         """
         if engine == "pandas":
-            return self.run_frame(workspace.get(self.source))
+            others = {name: workspace.get(name) for name in self.used_datasets()}
+            return self.run_frame(workspace.get(self.source), others=others)
         from nbdash.transform.engines import run_workspace
 
         return run_workspace(self, workspace, engine)  # type: ignore[arg-type]
@@ -77,41 +84,73 @@ class Pipeline(SpecModel):
 
         return to_sql(self, data).sql
 
-    def run_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def run_frame(
+        self, frame: pd.DataFrame, others: Datasets | None = None
+    ) -> pd.DataFrame:
         """Apply the steps to ``frame`` (left unchanged) and return the result.
+
+        ``others`` maps dataset names to frames, for ``join`` and ``append`` steps.
 
         Raises
         ------
         ColumnNotFoundError
             A step names a column that the frame at that step does not have.
+        DatasetNotFoundError
+            A ``join``/``append`` step reads a dataset that ``others`` lacks.
+        ExpressionError
+            A ``derive`` expression does not fit the frame's columns.
         SpecError
             A step does not fit the data, e.g. ``mean`` of a text column.
         """
         result = frame
         for number, step in enumerate(self.steps, start=1):
             self._check_columns(number, step, result)
-            try:
-                result = step.apply(result)
-            except (SpecError, TypeError, ValueError) as exc:
-                raise SpecError(f"Step {number} ({step.kind}): {exc}") from exc
+            result = self._apply(number, step, result, others)
             logger.debug("step %d (%s) left %d rows", number, step.kind, len(result))
         return result
+
+    def used_datasets(self) -> list[str]:
+        """Return the names of the other datasets that ``join``/``append`` steps read."""
+        names: dict[str, None] = {}
+        for step in self.steps:
+            for name in getattr(step, "used_datasets", list)():
+                names[name] = None
+        return list(names)
+
+    def _apply(
+        self, number: int, step: AnyStep, frame: pd.DataFrame, others: Datasets | None
+    ) -> pd.DataFrame:
+        where = f"Step {number} ({step.kind}): "
+        try:
+            return step.apply(frame, others)
+        except ExpressionError as exc:
+            raise ExpressionError(
+                where + str(exc), expression=exc.expression, offset=exc.offset
+            ) from exc
+        except ColumnNotFoundError as exc:
+            raise ColumnNotFoundError(where + str(exc)) from exc
+        except (SpecError, TypeError, ValueError) as exc:
+            raise SpecError(where + str(exc)) from exc
 
     def to_code(self) -> str:
         """Return pandas code that does what :meth:`run_frame` does.
 
         The code expects the source frame in a variable ``df`` and ``pandas`` imported
-        as ``pd``, and leaves the result in ``df``. Names and values are written with
-        ``repr``, so no user text is ever spliced into code.
+        as ``pd``, and leaves the result in ``df``; ``join``/``append`` steps read the
+        other datasets from a dict ``datasets`` (see :meth:`used_datasets`). Names and
+        values are written with ``repr``, so no user text is ever spliced into code.
         """
         target = f" -> {self.output!r}" if self.output else ""
         lines = [f"# Pipeline over dataset {self.source!r}{target}, written by nbdash."]
+        if self.used_datasets():
+            needed = ", ".join(repr(name) for name in self.used_datasets())
+            lines.append(f"# Needs a dict `datasets` holding the datasets {needed}.")
         for number, step in enumerate(self.steps, start=1):
             lines += ["", f"# Step {number} ({step.kind}): {step.describe()}"]
             lines += step.code()
         return "\n".join(lines) + "\n"
 
-    def _check_columns(self, number: int, step: Step, frame: pd.DataFrame) -> None:
+    def _check_columns(self, number: int, step: AnyStep, frame: pd.DataFrame) -> None:
         available = [str(column) for column in frame.columns]
         for column in step.used_columns():
             if column in frame.columns:
