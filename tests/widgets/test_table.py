@@ -229,7 +229,7 @@ def test_export_unknown_format(orders_table: Table, sent: Sent) -> None:
 
     assert (
         reply["error"]
-        == "Unknown export format 'xml'. Expected one of: csv, json, excel."
+        == "Unknown export format 'xml'. Expected one of: csv, json, excel, parquet."
     )
 
 
@@ -310,3 +310,43 @@ def test_default_workspace_is_used(memory_workspace: Workspace) -> None:
     memory_workspace.put("tiny", pd.DataFrame({"a": [1, 2]}))
 
     assert Table("tiny").row_count == 2
+
+
+def test_export_parquet_reads_back_with_pyarrow(
+    orders_table: Table, sent: Sent, orders_frame: pd.DataFrame
+) -> None:
+    import pyarrow.parquet as pq
+
+    reply, buffers = ask(orders_table, sent, {"kind": "export", "format": "parquet"})
+    table = pq.read_table(io.BytesIO(bytes(buffers[0])))
+
+    assert reply["result"] == {
+        "filename": "orders.parquet",
+        "mime": "application/vnd.apache.parquet",
+        "size": len(bytes(buffers[0])),
+    }
+    assert table.column_names == ["order_id", "region", "revenue", "day"]
+    assert table.column("order_id").to_pylist() == list(range(1234))
+    assert table.column("region").to_pylist()[:30] == [
+        None if pd.isna(v) else v for v in orders_frame["region"][:30]
+    ]
+    assert table.column("revenue").null_count == orders_frame["revenue"].isna().sum()
+
+
+def test_export_message_can_turn_formula_protection_off(
+    memory_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory_workspace.put("people", pd.DataFrame({"name": ["=1+1", "+x", "ok"]}))
+    table = Table("people", workspace=memory_workspace)
+    messages: Sent = []
+    monkeypatch.setattr(
+        table, "send", lambda content, buffers=None: messages.append((content, buffers))
+    )
+
+    _, safe = ask(table, messages, {"kind": "export", "format": "csv"})
+    _, raw = ask(table, messages, {"kind": "export", "format": "csv", "safe": False})
+    bad, _ = ask(table, messages, {"kind": "export", "format": "csv", "safe": "no"})
+
+    assert bytes(safe[0]) == b"name\r\n'=1+1\r\n'+x\r\nok\r\n"
+    assert bytes(raw[0]) == b"name\r\n=1+1\r\n+x\r\nok\r\n"
+    assert bad["error"] == "export's safe must be true or false, got 'no'."

@@ -52,6 +52,9 @@ class TableView {
   private readonly count = h("span", { className: "count nbdash-muted" });
   private readonly menuButton = h("button", { className: "nbdash-button", text: "Download ▾" });
   private readonly menuItems = h("div", { className: "items" });
+  // Checked: CSV cells starting with = + - @ get a leading ' so spreadsheets show
+  // them as text instead of running them (formula injection).
+  private readonly safeCsv = h("input", { attrs: { type: "checkbox", checked: "" } });
   private readonly scroller = h("div", { className: "scroller" });
   private readonly head = h("div", { className: "head" });
   private readonly body = h("div", { className: "body" });
@@ -66,11 +69,17 @@ class TableView {
     this.rpc = new Rpc(model);
     injectStyle(this.root, baseCss + css);
     this.menuItems.hidden = true;
-    for (const [format, label] of [["csv", "CSV"], ["json", "JSON"], ["excel", "Excel"]]) {
-      const item = h("button", { text: label });
+    const formats = [["csv", "CSV"], ["json", "JSON"], ["excel", "Excel"], ["parquet", "Parquet"]];
+    for (const [format, label] of formats) {
+      const item = h("button", { text: label, attrs: { "data-format": format } });
       item.addEventListener("click", () => void this.download(format));
       this.menuItems.appendChild(item);
     }
+    const safeLabel = h("label", {
+      className: "option",
+      title: "Prefix CSV cells that start with = + - @ with ' so spreadsheets do not run them",
+    }, [this.safeCsv, h("span", { text: "Protect CSV from formulas" })]);
+    this.menuItems.appendChild(safeLabel);
     const menu = h("div", { className: "menu" }, [this.menuButton, this.menuItems]);
     this.root.append(h("div", { className: "bar" }, [this.count, menu]));
     this.banner = errorBanner(model, this.root);
@@ -233,7 +242,8 @@ class TableView {
   private async download(format: string): Promise<void> {
     this.menuItems.hidden = true;
     try {
-      const { result, buffers } = await this.rpc.request<ExportReply>("export", { format });
+      const safe = this.safeCsv.checked;
+      const { result, buffers } = await this.rpc.request<ExportReply>("export", { format, safe });
       const view = buffers[0];
       const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
       const url = URL.createObjectURL(new Blob([bytes], { type: result.mime }));

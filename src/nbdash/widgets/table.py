@@ -3,8 +3,8 @@
 The front end asks for row windows with ``rows {start, stop, sort}`` and gets
 ``{start, stop, row_count}`` plus one buffer holding those rows as an Arrow IPC stream.
 Sorting happens here, once per dataset version and sort key; the order is cached so
-scrolling a sorted table does not sort again. ``export {format}`` answers with the
-whole dataset as CSV, JSON or Excel bytes for the Download menu.
+scrolling a sorted table does not sort again. ``export {format, safe}`` answers with
+the whole dataset as CSV, JSON, Excel or Parquet bytes for the Download menu.
 """
 
 from __future__ import annotations
@@ -218,7 +218,9 @@ class Table(NbdashWidget):
         return frame.iloc[self._order(frame, sort)[start:stop]]
 
     def export(self, fmt: str, *, safe: bool = True) -> bytes:
-        """The whole dataset as ``"csv"``, ``"json"`` or ``"excel"`` file bytes.
+        """The whole dataset as file bytes in format ``fmt`` (see ``export.FORMATS``).
+
+        The formats are ``"csv"``, ``"json"``, ``"excel"`` and ``"parquet"``.
 
         ``safe`` neutralises spreadsheet formulas in CSV cells; see
         :func:`nbdash.export.to_csv_bytes`.
@@ -267,7 +269,12 @@ class Table(NbdashWidget):
             )
             raise SpecError(message)
 
-        data = self.export(fmt)
+        safe = content.get("safe", True)
+        if not isinstance(safe, bool):
+            message = f"export's safe must be true or false, got {safe!r}."
+            raise SpecError(message)
+
+        data = self.export(fmt, safe=safe)
         mime, extension = FORMATS[fmt]
         result = {
             "filename": f"{self.dataset}{extension}",
