@@ -1,0 +1,709 @@
+"""Tests for the duckdb engine: SQL by hand, pandas == duckdb, injection, files, auto.
+
+Float results are compared with ``rtol=1e-9``: DuckDB adds floats in another order
+than pandas (in parallel, and pandas uses compensated sums), so the last bits of
+``sum``, ``mean`` and ``median`` may differ. Everything else is compared exactly:
+values, column names and order, row order, dtypes and the index.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal
+
+from nbdash.errors import ColumnNotFoundError, EngineNotSupportedError, SpecError
+from nbdash.transform import Pipeline
+from nbdash.transform import engines
+from nbdash.transform.engines import run_file, run_frame, run_workspace, to_sql
+from nbdash.transform.sql import Column, compile_pipeline, quote
+
+HOSTILE_VALUE = "'; DROP TABLE x; --"
+HOSTILE_NAME = 'a" ; select 1; --'
+
+
+@pytest.fixture
+def sales() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "region": pd.Series(["EU", "US", None, "EU", "APAC", "us"], dtype="str"),
+            "revenue": [10.0, np.nan, 5.0, 30.0, 7.0, 2.0],
+            "units": [1, 2, 3, 4, 5, 6],
+        }
+    )
+
+
+def pipe(*steps: dict[str, Any]) -> Pipeline:
+    return Pipeline(source="sales", steps=list(steps))
+
+
+def duck(frame: pd.DataFrame, *steps: dict[str, Any]) -> pd.DataFrame:
+    return run_frame(pipe(*steps), frame, engine="duckdb")
+
+
+def cond(column: str, op: str, value: Any = None, **extra: Any) -> dict[str, Any]:
+    return {"column": column, "op": op, "value": value, **extra}
+
+
+def filter_step(*conditions: dict[str, Any], combine: str = "and") -> dict[str, Any]:
+    return {"kind": "filter", "conditions": list(conditions), "combine": combine}
+
+
+# Each step by hand -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "kept_units"),
+    [
+        (cond("revenue", "==", 10.0), [1]),
+        (cond("revenue", "!=", 10.0), [3, 4, 5, 6]),  # missing is not "!= 10"
+        (cond("revenue", "<", 7), [3, 6]),
+        (cond("revenue", ">=", 7.0), [1, 4, 5]),
+        (cond("revenue", "between", [5, 10]), [1, 3, 5]),
+        (cond("units", "in", [2, 9, 6]), [2, 6]),
+        (cond("units", "in", []), []),
+        (cond("region", "not in", ["EU"]), [2, 5, 6]),  # missing region is not kept
+        (cond("region", "not in", []), [1, 2, 4, 5, 6]),
+        (cond("region", "contains", "u"), [6]),
+        (cond("region", "contains", "u", case=False), [1, 2, 4, 6]),
+        (cond("region", "contains", ""), [1, 2, 4, 5, 6]),
+        (cond("region", "<", "US"), [1, 4, 5]),  # code point order: "us" > "US"
+        (cond("revenue", "is missing"), [2]),
+        (cond("region", "is not missing"), [1, 2, 4, 5, 6]),
+    ],
+)
+def test_filter_operations(
+    sales: pd.DataFrame, condition: dict[str, Any], kept_units: list[int]
+) -> None:
+    result = duck(sales, filter_step(condition))
+
+    assert result["units"].tolist() == kept_units
+    assert list(result.index) == list(range(len(kept_units)))
+    assert list(result.columns) == ["region", "revenue", "units"]
+
+
+def test_filter_or_and(sales: pd.DataFrame) -> None:
+    either = filter_step(
+        cond("region", "==", "APAC"), cond("revenue", ">", 20), combine="or"
+    )
+    both = filter_step(cond("region", "==", "EU"), cond("revenue", ">", 20))
+
+    assert duck(sales, either)["units"].tolist() == [4, 5]
+    assert duck(sales, both)["units"].tolist() == [4]
+
+
+def test_sort_is_stable_with_missing_last(sales: pd.DataFrame) -> None:
+    frame = sales.assign(team=["b", "a", "b", "a", "b", "a"])
+    step = {
+        "kind": "sort",
+        "keys": [{"column": "team"}, {"column": "revenue", "ascending": False}],
+    }
+
+    result = duck(frame, step)
+
+    assert result["units"].tolist() == [4, 6, 2, 1, 5, 3]
+    assert duck(frame, {"kind": "sort", "keys": [{"column": "team"}]})[
+        "units"
+    ].tolist() == [2, 4, 6, 1, 3, 5]
+
+
+def test_sort_then_filter_keeps_sorted_order(sales: pd.DataFrame) -> None:
+    result = duck(
+        sales,
+        {"kind": "sort", "keys": [{"column": "units", "ascending": False}]},
+        filter_step(cond("units", ">", 2)),
+    )
+
+    assert result["units"].tolist() == [6, 5, 4, 3]
+
+
+def test_group_keeps_missing_key_last_and_sums_all_missing_to_zero(
+    sales: pd.DataFrame,
+) -> None:
+    step = {
+        "kind": "group",
+        "by": ["region"],
+        "aggregations": [
+            {"column": "revenue", "func": "sum"},
+            {"column": "revenue", "func": "mean", "name": "avg"},
+            {"column": "revenue", "func": "count", "name": "n"},
+            {"column": "units", "func": "median", "name": "mid"},
+            {"column": "units", "func": "max", "name": "top"},
+        ],
+    }
+
+    result = duck(sales, step)
+
+    expected = pd.DataFrame(
+        {
+            "region": pd.Series(["APAC", "EU", "US", "us", None], dtype="str"),
+            "revenue_sum": [7.0, 40.0, 0.0, 2.0, 5.0],
+            "avg": [7.0, 20.0, np.nan, 2.0, 5.0],
+            "n": [1, 2, 0, 1, 1],
+            "mid": [5.0, 2.5, 2.0, 6.0, 3.0],
+            "top": [5, 4, 2, 6, 3],
+        }
+    )
+    assert_frame_equal(result, expected)
+
+
+def test_group_then_sort_orders_by_the_new_rows(sales: pd.DataFrame) -> None:
+    result = duck(
+        sales,
+        {
+            "kind": "group",
+            "by": ["region"],
+            "aggregations": [{"column": "units", "func": "sum", "name": "u"}],
+        },
+        {"kind": "sort", "keys": [{"column": "u", "ascending": False}]},
+    )
+
+    assert result["u"].tolist() == [6, 5, 5, 3, 2]
+    assert result["region"].tolist()[1:3] == ["APAC", "EU"]  # tie keeps key order
+
+
+def test_fill_drop_and_flag(sales: pd.DataFrame) -> None:
+    filled = duck(
+        sales,
+        {"kind": "fill_missing", "columns": ["revenue"], "strategy": "mean"},
+        {"kind": "fill_missing", "columns": ["region"], "value": "?"},
+    )
+    assert filled["revenue"].tolist() == [10.0, 10.8, 5.0, 30.0, 7.0, 2.0]
+    assert filled["region"].tolist() == ["EU", "US", "?", "EU", "APAC", "us"]
+
+    median = duck(
+        sales, {"kind": "fill_missing", "columns": ["revenue"], "strategy": "median"}
+    )
+    assert median["revenue"].tolist()[1] == 7.0
+
+    dropped = duck(sales, {"kind": "drop_missing", "columns": []})
+    assert dropped["units"].tolist() == [1, 4, 5, 6]
+
+    flagged = duck(
+        sales, {"kind": "flag_missing", "column": "revenue", "flag_column": "gap"}
+    )
+    assert flagged["gap"].tolist() == [False, True, False, False, False, False]
+    assert flagged["gap"].dtype == bool
+
+
+def test_index_kept_when_no_step_reorders_rows(sales: pd.DataFrame) -> None:
+    frame = sales.set_axis(list("abcdef"))
+
+    flagged = duck(
+        frame, {"kind": "flag_missing", "column": "units", "flag_column": "f"}
+    )
+    sorted_ = duck(frame, {"kind": "sort", "keys": [{"column": "units"}]})
+
+    assert list(flagged.index) == list("abcdef")
+    assert list(sorted_.index) == list(range(6))
+
+
+def test_dtypes_come_back_as_pandas_gives_them() -> None:
+    frame = pd.DataFrame(
+        {
+            "k": pd.Series([1, None, 1], dtype="Int64"),
+            "x": pd.Series([1, 2, None], dtype="Int64"),
+            "when": pd.to_datetime(["2024-01-02", None, "2024-01-01"]),
+            "cat": pd.Categorical(["p", "q", "p"]),
+        }
+    )
+    step = {
+        "kind": "group",
+        "by": ["k"],
+        "aggregations": [
+            {"column": "x", "func": "sum"},
+            {"column": "x", "func": "mean"},
+            {"column": "when", "func": "min"},
+        ],
+    }
+
+    result = duck(frame, step)
+    passed = duck(frame, filter_step(cond("x", ">", 0)))
+
+    assert [str(dtype) for dtype in result.dtypes] == [
+        "Int64",
+        "Int64",
+        "Float64",
+        "datetime64[us]",
+    ]
+    assert result["x_sum"].tolist() == [1, 2]
+    assert_frame_equal(result, pipe(step).run_frame(frame))
+    assert_frame_equal(passed, frame.iloc[:2])
+
+
+# Errors ------------------------------------------------------------------------------
+
+
+def test_missing_column_message_matches_pandas(sales: pd.DataFrame) -> None:
+    steps = [
+        {"kind": "sort", "keys": [{"column": "units"}]},
+        filter_step(cond("revnue", ">", 1)),
+    ]
+
+    with pytest.raises(ColumnNotFoundError) as duck_error:
+        duck(sales, *steps)
+    with pytest.raises(ColumnNotFoundError) as pandas_error:
+        pipe(*steps).run_frame(sales)
+
+    assert str(duck_error.value) == str(pandas_error.value)
+    assert "Step 2 (filter): Column 'revnue' not found. Did you mean 'revenue'?" in str(
+        duck_error.value
+    )
+
+
+def test_mean_of_text_message_matches_pandas(sales: pd.DataFrame) -> None:
+    step = {
+        "kind": "group",
+        "by": ["units"],
+        "aggregations": [{"column": "region", "func": "mean"}],
+    }
+
+    with pytest.raises(SpecError, match=r"^Step 1 \(group\): aggregation 'mean' needs"):
+        duck(sales, step)
+
+
+def test_value_of_another_type_is_refused_and_auto_uses_pandas(
+    sales: pd.DataFrame,
+) -> None:
+    step = filter_step(cond("region", "==", 1.0))
+
+    with pytest.raises(EngineNotSupportedError, match="not supported by the duckdb"):
+        duck(sales, step)
+    auto = run_frame(pipe(step), sales, engine="auto")
+
+    assert len(auto) == 0 and list(auto.columns) == list(sales.columns)
+
+
+def test_unknown_step_kind_is_not_supported() -> None:
+    pivot = SimpleNamespace(kind="pivot", used_columns=lambda: [])
+    fake = SimpleNamespace(source="s", steps=[pivot])
+
+    with pytest.raises(EngineNotSupportedError) as error:
+        compile_pipeline(fake, [Column("a", "BIGINT")], "t")  # type: ignore[arg-type]
+
+    assert str(error.value).startswith(
+        "Step 1 (pivot) is not supported by the duckdb engine. Run the pipeline with "
+        "engine='pandas'"
+    )
+
+
+def test_unknown_engine(sales: pd.DataFrame) -> None:
+    with pytest.raises(
+        SpecError, match="Unknown engine 'spark'; expected one of pandas"
+    ):
+        run_frame(pipe(), sales, engine="spark")  # type: ignore[arg-type]
+
+
+# Injection ---------------------------------------------------------------------------
+
+
+def test_hostile_names_and_values_stay_data() -> None:
+    frame = pd.DataFrame({HOSTILE_NAME: [HOSTILE_VALUE, "b", None], "n": [1, 2, 3]})
+    steps = [
+        filter_step(
+            cond(HOSTILE_NAME, "in", [HOSTILE_VALUE, "b"]),
+            cond(HOSTILE_NAME, "contains", "DROP", case=False),
+            combine="or",
+        ),
+        {"kind": "flag_missing", "column": "n", "flag_column": 'x"); DROP TABLE x; --'},
+        {"kind": "fill_missing", "columns": [HOSTILE_NAME], "value": HOSTILE_VALUE},
+    ]
+    query = to_sql(pipe(*steps), frame)
+
+    assert HOSTILE_VALUE not in query.sql and "DROP" not in query.sql.replace(
+        quote('x"); DROP TABLE x; --'), ""
+    )
+    assert HOSTILE_VALUE in query.params
+
+    # Run the statement on a connection that also holds a table x: it must survive.
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE x AS SELECT 42 AS answer")
+    connection.register("__nbdash_source", frame)
+    rows = connection.execute(query.sql, query.params).fetchall()
+    assert rows == [(HOSTILE_VALUE, 1, False), ("b", 2, False)]
+    assert connection.execute("SELECT answer FROM x").fetchall() == [(42,)]
+
+    result = run_frame(pipe(*steps), frame, engine="duckdb")
+    assert list(result.columns) == [HOSTILE_NAME, "n", 'x"); DROP TABLE x; --']
+    assert_frame_equal(result, pipe(*steps).run_frame(frame))
+
+
+def test_quote_doubles_inner_quotes() -> None:
+    assert quote('a"b') == '"a""b"'
+    assert quote("") == '""'
+
+
+# Differential: the same random pipelines on both engines -----------------------------
+
+NAMES = st.text(
+    alphabet=st.sampled_from([*"ab '\"\\\n;-é名", "\u2028"]), min_size=1, max_size=5
+)
+WORDS = ["a", "A", "Ab", "b", "", "é", HOSTILE_VALUE]
+FLOATS = st.sampled_from([-1.5, 0.0, 1.0, 2.25, np.nan])
+KINDS = {"f": "num", "g": "num", "i": "num", "m": "num", "s": "text", "b": "bool"}
+
+
+@st.composite
+def random_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, str]]:
+    names = draw(st.lists(NAMES, min_size=6, max_size=6, unique=True))
+    rows = draw(st.integers(0, 12))
+
+    def column(values: st.SearchStrategy[Any]) -> list[Any]:
+        return draw(st.lists(values, min_size=rows, max_size=rows))
+
+    data = {
+        names[0]: pd.Series(column(FLOATS), dtype="float64"),
+        names[1]: pd.Series(column(FLOATS), dtype="float64"),
+        names[2]: pd.Series(column(st.integers(-2, 2)), dtype="int64"),
+        names[3]: pd.Series(
+            column(st.one_of(st.integers(-2, 2), st.none())), dtype="Int64"
+        ),
+        names[4]: pd.Series(
+            column(st.one_of(st.sampled_from(WORDS), st.none())), dtype="str"
+        ),
+        names[5]: pd.Series(column(st.booleans()), dtype="bool"),
+    }
+    kinds = dict(zip(names, ["num", "num", "num", "num", "text", "bool"], strict=True))
+    return pd.DataFrame(data), kinds
+
+
+def random_value(draw: st.DrawFn, kind: str) -> Any:
+    if kind == "num":
+        return draw(st.sampled_from([-1.5, 0.0, 1, 2, 2.25]))
+    if kind == "text":
+        return draw(st.sampled_from(WORDS))
+    return draw(st.booleans())
+
+
+def random_condition(draw: st.DrawFn, kinds: dict[str, str]) -> dict[str, Any]:
+    column = draw(st.sampled_from(sorted(kinds)))
+    kind = kinds[column]
+    ops = {"num": ["==", "!=", "<", ">=", "between", "in", "not in"],
+           "text": ["==", "!=", "<", "in", "not in", "contains"],
+           "bool": ["==", "!="]}[kind]  # fmt: skip
+    op = draw(st.sampled_from([*ops, "is missing", "is not missing"]))
+    if op in ("is missing", "is not missing"):
+        return cond(column, op)
+    if op in ("between", "in", "not in"):
+        size = 2 if op == "between" else draw(st.integers(0, 3))
+        return cond(column, op, [random_value(draw, kind) for _ in range(size)])
+    return cond(column, op, random_value(draw, kind), case=draw(st.booleans()))
+
+
+def random_step(draw: st.DrawFn, kinds: dict[str, str]) -> dict[str, Any]:
+    columns = sorted(kinds)
+    numeric = [name for name in columns if kinds[name] == "num"]
+    kind = draw(st.sampled_from(["filter", "sort", "group", "fill", "drop", "flag"]))
+    if kind == "filter":
+        conditions = [
+            random_condition(draw, kinds) for _ in range(draw(st.integers(1, 2)))
+        ]
+        return filter_step(*conditions, combine=draw(st.sampled_from(["and", "or"])))
+    if kind == "sort":
+        keys = draw(
+            st.lists(st.sampled_from(columns), min_size=1, max_size=2, unique=True)
+        )
+        return {
+            "kind": "sort",
+            "keys": [{"column": key, "ascending": draw(st.booleans())} for key in keys],
+        }
+    if kind == "group" and numeric:
+        return random_group(draw, kinds, numeric)
+    if kind == "fill" and numeric:
+        column = draw(st.sampled_from(numeric))
+        strategy = draw(st.sampled_from(["value", "mean", "median"]))
+        value = draw(st.sampled_from([0, 1.5])) if strategy == "value" else None
+        return {"kind": "fill_missing", "columns": [column], "strategy": strategy,
+                "value": value}  # fmt: skip
+    if kind == "drop":
+        subset = draw(st.lists(st.sampled_from(columns), max_size=2, unique=True))
+        return {"kind": "drop_missing", "columns": subset}
+    flag = draw(NAMES.filter(lambda name: name not in kinds))
+    return {"kind": "flag_missing", "column": draw(st.sampled_from(columns)),
+            "flag_column": flag}  # fmt: skip
+
+
+def random_group(
+    draw: st.DrawFn, kinds: dict[str, str], numeric: list[str]
+) -> dict[str, Any]:
+    keys = draw(
+        st.lists(st.sampled_from(sorted(kinds)), min_size=1, max_size=2, unique=True)
+    )
+    taken = set(keys)
+    aggregations = []
+    for _ in range(draw(st.integers(1, 3))):
+        name = draw(NAMES.filter(lambda name: name not in taken))
+        taken.add(name)
+        func = draw(st.sampled_from(["sum", "mean", "median", "min", "max", "count"]))
+        source = numeric if func in ("sum", "mean", "median") else sorted(kinds)
+        column = draw(st.sampled_from(source))
+        aggregations.append({"column": column, "func": func, "name": name})
+    return {"kind": "group", "by": keys, "aggregations": aggregations}
+
+
+def kinds_after(step: dict[str, Any], kinds: dict[str, str]) -> dict[str, str]:
+    if step["kind"] == "group":
+        out = {key: kinds[key] for key in step["by"]}
+        for aggregation in step["aggregations"]:
+            same = aggregation["func"] in ("min", "max")
+            out[aggregation["name"]] = kinds[aggregation["column"]] if same else "num"
+        return out
+    if step["kind"] == "flag_missing":
+        return kinds | {step["flag_column"]: "bool"}
+    return kinds
+
+
+@st.composite
+def random_cases(draw: st.DrawFn, max_steps: int = 4) -> tuple[pd.DataFrame, Pipeline]:
+    frame, kinds = draw(random_frames())
+    steps = []
+    for _ in range(draw(st.integers(1, max_steps))):
+        step = random_step(draw, kinds)
+        steps.append(step)
+        kinds = kinds_after(step, kinds)
+    return frame, Pipeline(source="sales", steps=steps)
+
+
+def outcome(run: Any) -> pd.DataFrame | type[Exception]:
+    try:
+        return run()
+    except EngineNotSupportedError:
+        return EngineNotSupportedError
+    except SpecError:
+        return SpecError
+
+
+def assert_same(duck_result: Any, pandas_result: Any) -> None:
+    if isinstance(pandas_result, type):
+        assert duck_result in (pandas_result, EngineNotSupportedError)
+        return
+    if duck_result is EngineNotSupportedError:
+        return
+    assert isinstance(duck_result, pd.DataFrame), duck_result
+    assert_frame_equal(duck_result, pandas_result, check_exact=False, rtol=1e-9)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_cases())
+def test_duckdb_engine_equals_pandas_engine(
+    case: tuple[pd.DataFrame, Pipeline],
+) -> None:
+    frame, pipeline = case
+    before = frame.copy()
+
+    pandas_result = outcome(lambda: pipeline.run_frame(frame))
+    duck_result = outcome(lambda: run_frame(pipeline, frame, engine="duckdb"))
+    auto_result = outcome(lambda: run_frame(pipeline, frame, engine="auto"))
+
+    assert_same(duck_result, pandas_result)
+    assert not (
+        isinstance(auto_result, type) and auto_result is EngineNotSupportedError
+    )
+    assert_frame_equal(frame, before)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_cases(max_steps=3))
+def test_duckdb_on_parquet_equals_pandas(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[pd.DataFrame, Pipeline]
+) -> None:
+    frame, pipeline = case
+    path = tmp_path_factory.mktemp("parquet") / "data.parquet"
+    frame.to_parquet(path)
+    loaded = pd.read_parquet(path)
+
+    pandas_result = outcome(lambda: pipeline.run_frame(loaded))
+    duck_result = outcome(lambda: run_file(pipeline, path))
+
+    if isinstance(duck_result, pd.DataFrame) and isinstance(
+        pandas_result, pd.DataFrame
+    ):
+        pandas_result = pandas_result.reset_index(drop=True)
+    assert_same(duck_result, pandas_result)
+
+
+def test_large_random_frame_in_parallel(sales: pd.DataFrame) -> None:
+    """Enough rows for DuckDB to scan in parallel; order must still match pandas."""
+    rng = np.random.default_rng(7)
+    rows = 300_000
+    frame = pd.DataFrame(
+        {
+            "k": rng.integers(0, 50, rows),
+            "s": pd.Series(rng.choice(["x", "y", None], rows), dtype="str"),
+            "v": np.where(rng.random(rows) < 0.1, np.nan, rng.normal(size=rows)),
+        }
+    )
+    pipelines = [
+        pipe(filter_step(cond("v", ">", 0.5), cond("s", "==", "x"), combine="or")),
+        pipe(
+            {
+                "kind": "sort",
+                "keys": [{"column": "s"}, {"column": "k", "ascending": False}],
+            }
+        ),
+        pipe(
+            {"kind": "fill_missing", "columns": ["v"], "strategy": "mean"},
+            {
+                "kind": "group",
+                "by": ["s", "k"],
+                "aggregations": [
+                    {"column": "v", "func": "sum"},
+                    {"column": "v", "func": "mean"},
+                    {"column": "v", "func": "median"},
+                    {"column": "k", "func": "count"},
+                ],
+            },
+        ),  # fmt: skip
+    ]
+    for pipeline in pipelines:
+        assert_frame_equal(
+            run_frame(pipeline, frame, engine="duckdb"),
+            pipeline.run_frame(frame),
+            check_exact=False,
+            rtol=1e-9,
+        )
+
+
+# Files, workspaces, auto -------------------------------------------------------------
+
+
+def test_run_file_csv_and_parquet_output(tmp_path: Path) -> None:
+    source = tmp_path / "sales.csv"
+    source.write_text("region,revenue\nEU,1.5\nUS,2\nEU,4\n", encoding="utf-8")
+    group = {
+        "kind": "group",
+        "by": ["region"],
+        "aggregations": [{"column": "revenue", "func": "sum", "name": "total"}],
+    }
+
+    frame = run_file(pipe(group), source)
+    written = run_file(pipe(group), source, output=tmp_path / "out.parquet")
+
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.to_dict("list") == {"region": ["EU", "US"], "total": [5.5, 2.0]}
+    assert written == tmp_path / "out.parquet"
+    assert pd.read_parquet(written).to_dict("list") == frame.to_dict("list")
+    assert not list(tmp_path.glob(".*nbdash-tmp"))
+
+
+def test_run_file_refuses_other_formats(tmp_path: Path) -> None:
+    with pytest.raises(
+        SpecError, match=r"reads \.parquet, \.pq, \.csv.*received 'a\.xlsx'"
+    ):
+        run_file(pipe(), tmp_path / "a.xlsx")
+
+
+class FileStore:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    def parquet_path(self, name: str, version: int | None = None) -> str | None:
+        return str(self.path) if self.path else None
+
+
+class StoreWorkspace:
+    def __init__(self, frame: pd.DataFrame, path: Path | None) -> None:
+        self.frame = frame
+        self.store = FileStore(path)
+
+    def get(self, name: str) -> pd.DataFrame:
+        return self.frame
+
+
+def test_workspace_duckdb_reads_the_stored_file(tmp_path: Path) -> None:
+    stored = pd.DataFrame({"n": [3, 1, 2]})
+    stored.to_parquet(tmp_path / "v1.parquet")
+    in_memory = pd.DataFrame({"n": [30, 10, 20]})
+    sort = pipe({"kind": "sort", "keys": [{"column": "n"}]})
+
+    from_file = sort.run(
+        StoreWorkspace(in_memory, tmp_path / "v1.parquet"), engine="duckdb"
+    )
+    from_frame = sort.run(StoreWorkspace(in_memory, None), engine="duckdb")
+
+    assert from_file["n"].tolist() == [1, 2, 3]
+    assert from_file["n"].dtype == np.int64
+    assert from_frame["n"].tolist() == [10, 20, 30]
+    assert sort.run(StoreWorkspace(in_memory, None))["n"].tolist() == [10, 20, 30]
+
+
+def test_auto_picks_duckdb_from_the_threshold(
+    sales: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sort = pipe({"kind": "sort", "keys": [{"column": "units"}]})
+    caplog.set_level(logging.DEBUG, logger="nbdash.transform.sql")
+
+    run_frame(sort, sales, engine="auto")
+    assert "compiled pipeline to SQL" not in caplog.text
+
+    monkeypatch.setattr(engines, "AUTO_MIN_CELLS", sales.size)
+    result = run_frame(sort, sales, engine="auto")
+    assert "compiled pipeline to SQL" in caplog.text
+    assert_frame_equal(result, sort.run_frame(sales))
+
+
+def test_workspace_auto_uses_file_only_when_large(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pd.DataFrame({"n": [3, 1]}).to_parquet(tmp_path / "v1.parquet")
+    workspace = StoreWorkspace(pd.DataFrame({"n": [30, 10]}), tmp_path / "v1.parquet")
+    sort = pipe({"kind": "sort", "keys": [{"column": "n"}]})
+
+    assert run_workspace(sort, workspace, "auto")["n"].tolist() == [10, 30]
+    monkeypatch.setattr(engines, "AUTO_MIN_CELLS", 2)
+    assert run_workspace(sort, workspace, "auto")["n"].tolist() == [1, 3]
+
+
+def test_to_sql_text(sales: pd.DataFrame) -> None:
+    sql = pipe(filter_step(cond("region", "==", "EU"))).to_sql(sales)
+
+    assert sql.startswith('WITH step0 AS (SELECT * FROM "__nbdash_source")')
+    assert '"region" = CAST($1 AS VARCHAR)' in sql
+
+
+@pytest.mark.slow
+def test_file_larger_than_the_memory_limit(tmp_path: Path) -> None:
+    """A ~300 MB Parquet file under a 50 MB DuckDB limit: group and sort spill to disk."""
+    rows = 8_000_000
+    source = tmp_path / "big.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT i AS id, i % 1000 AS k, md5(i::VARCHAR) AS pad "
+        f"FROM range({rows}) t(i)) TO $1 (FORMAT parquet)",
+        [str(source)],
+    )
+    assert source.stat().st_size > 250_000_000
+
+    group = pipe(
+        filter_step(cond("k", "<", 10)),
+        {"kind": "group", "by": ["k"], "aggregations": [
+            {"column": "id", "func": "sum"}, {"column": "pad", "func": "count"}]},
+    )  # fmt: skip
+    result = run_file(group, source, memory_limit="50MB")
+    assert isinstance(result, pd.DataFrame)
+    per_key = rows // 1000
+    assert result["k"].tolist() == list(range(10))
+    assert result["pad_count"].tolist() == [per_key] * 10
+    # ids with i % 1000 == k: k, k + 1000, ...; their sum in closed form
+    expected = [per_key * k + 1000 * per_key * (per_key - 1) // 2 for k in range(10)]
+    assert result["id_sum"].tolist() == expected
+
+    sort = pipe({"kind": "sort", "keys": [{"column": "pad", "ascending": False}]})
+    output = run_file(
+        sort, source, output=tmp_path / "sorted.parquet", memory_limit="50MB"
+    )
+    import pyarrow.parquet as pq
+
+    assert pq.read_metadata(output).num_rows == rows
+    first = pq.ParquetFile(output).read_row_group(0, columns=["pad"])["pad"].to_pylist()
+    assert first[:50] == sorted(first[:50], reverse=True)
