@@ -325,3 +325,21 @@ def test_csv_of_the_plotted_data(shop_frame: pd.DataFrame) -> None:
     csv = chart(kind="bar", x="shop", y="sales").to_csv(shop_frame)
 
     assert csv == b"shop,sales\na,8.0\nb,6.0\nc,3.0\n"
+
+
+def test_svg_image_shows_markup_as_text() -> None:
+    from nbdash.publish.static import has_browser
+
+    if not has_browser():
+        pytest.skip("kaleido needs Chromium (BROWSER_PATH or chromium on PATH)")
+    frame = pd.DataFrame({"k": ["<b>a</b>", "b"], "v": [1.0, 2.0]})
+    spec = chart(kind="bar", x="k", y="v", title="Sales")
+
+    svg = spec.to_image(frame, "svg", width=500, height=300)
+
+    assert svg.startswith(b"<svg")
+    # The label is drawn as the characters "<b>a</b>", not as bold markup.
+    assert b">&#60;b&#62;a&#60;/b&#62;</text>" in svg
+    assert b"<b>" not in svg
+    with pytest.raises(SpecError, match=r"Chart images are 'png' or 'svg'"):
+        spec.to_image(frame, "gif")  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ Every user string (title, labels, categories, series names, notes) is escaped wi
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -63,10 +64,34 @@ def figure_image(figure: go.Figure, format: str, **kwargs: Any) -> bytes:
     if format not in ("png", "svg"):
         message = f"Chart images are 'png' or 'svg'; received {format!r}."
         raise SpecError(message)
-    import plotly.io as pio
+    options = {"format": format, "width": 700, "height": 400, **kwargs}
+    images: list[bytes] = []
+    # A kernel's thread already runs an event loop: kaleido gets a thread of its own.
+    worker = threading.Thread(target=lambda: images.append(_render(figure, options)))
+    worker.start()
+    worker.join()
+    if not images:
+        message = "kaleido could not render the chart; see the log for the reason."
+        raise SpecError(message)
+    return images[0]
 
-    image: bytes = pio.to_image(figure, format=format, **kwargs)
-    return image
+
+def _render(figure: go.Figure, options: dict[str, Any]) -> bytes:
+    import asyncio
+
+    import kaleido  # type: ignore[import-untyped]  # kaleido ships no types
+
+    async def render() -> bytes:
+        # mathjax=False: the default loads MathJax from a CDN, which hangs offline.
+        async with kaleido.Kaleido(n=1, mathjax=False, timeout=120) as session:
+            image: bytes = await session.calc_fig(figure.to_dict(), opts=options)
+            return image
+
+    try:
+        return asyncio.run(render())
+    except Exception:
+        logger.exception("kaleido failed to render a chart")
+        raise
 
 
 def _labels(values: pd.Series) -> Any:

@@ -298,8 +298,8 @@ class ChartSpec(SpecModel):
     ) -> bytes:
         """Render the chart as PNG or SVG bytes with kaleido (needs Chromium).
 
-        ``kwargs`` go to :func:`plotly.io.to_image` (``width``, ``height``,
-        ``scale``).
+        ``kwargs`` are kaleido's image options: ``width`` (700), ``height`` (400),
+        ``scale``.
         """
         from nbdash.charts.figure import figure_image
 
