@@ -1,4 +1,4 @@
-"""Long series: downsampled to the point budget with their spikes, re-sampled on zoom."""
+"""Long series: downsampled to the budget with their spikes, re-sampled on zoom."""
 
 from __future__ import annotations
 
