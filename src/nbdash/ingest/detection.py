@@ -221,17 +221,22 @@ def sniff_dialect(
         # Later candidates (other quotes, an escape) must win clearly, not by noise.
         if score > best_score * 1.005 + 1e-9:
             best, best_score = candidate, score
-    if delimiter is None and not _splits_most_records(sample, best):
+    best = _with_initial_space(sample, best)
+    if delimiter is None and not _splits_most_records(sample, lines, best):
         return Dialect(None, quotechar or '"', escapechar)
-    return _with_initial_space(sample, best)
+    return best
 
 
-def _splits_most_records(sample: str, dialect: Dialect) -> bool:
+def _splits_most_records(sample: str, lines: list[str], dialect: Dialect) -> bool:
+    """Whether the delimiter splits most records alike, or is on nearly every line."""
     widths, _, _ = _parse_sample(sample, dialect)
-    if not widths:
+    if not widths or dialect.delimiter is None:
         return False
     usual, times = Counter(widths).most_common(1)[0]
-    return usual >= 2 and times >= 0.5 * len(widths)
+    if usual >= 2 and times >= 0.5 * len(widths):
+        return True
+    holding = sum(1 for line in lines if dialect.delimiter in line)
+    return holding >= 0.9 * len(lines) and max(widths) >= 2
 
 
 def _candidates(

@@ -50,6 +50,8 @@ class Layout:
     """Records that form the header (0: no header, names are made up)."""
     typed_columns: list[int] = field(default_factory=list)
     """Columns whose values are mostly numbers, dates or times."""
+    width: int = 0
+    """The usual number of fields of the rows after the header."""
 
 
 @dataclass
@@ -81,14 +83,16 @@ def detect_layout(records: list[Record]) -> Layout:
 
     body = records[skip:]
     typed = _typed_columns([record.fields for record in body[1:]])
+    widths = Counter(len(record.fields) for record in body[1:])
+    width = widths.most_common(1)[0][0] if widths else len(body[0].fields)
     if _looks_like_data(body[0].fields, typed):
-        return Layout(skip, 0, typed)
+        return Layout(skip, 0, typed, width)
     header_rows = 1
     while header_rows < min(len(body) - 1, 4) and _looks_like_header(
         body[header_rows].fields, typed
     ):
         header_rows += 1
-    return Layout(skip, header_rows, typed)
+    return Layout(skip, header_rows, typed, width)
 
 
 def _typed_columns(rows: list[list[str]]) -> list[int]:
@@ -128,13 +132,14 @@ def build_rows(
     ragged: Ragged = "extra_column",
 ) -> Rows:
     """Read the table's rows after the preamble and header, fitting each to width."""
-    stream = (record for record in records if not record.is_blank)
+    stream = iter(records)
     head = _take_header(stream, layout)
-    width = max((len(record.fields) for record in head), default=0)
+    header_records = head[layout.skip : layout.skip + layout.header_rows]
+    widest = max((len(record.fields) for record in header_records), default=0)
+    width = max(widest, layout.width) if header_records else 0
     table = Rows(header=[])
     for record in head[: layout.skip]:
         table.notes.append((record.line, "preamble line skipped (before the header)"))
-    header_records = head[layout.skip :]
     table.header = _join_header(header_records, width, table)
 
     data = list(head[layout.skip + layout.header_rows :])
@@ -145,6 +150,8 @@ def build_rows(
 def _take_header(stream: Iterator[Record], layout: Layout) -> list[Record]:
     head = []
     for record in stream:
+        if record.is_blank:
+            continue
         head.append(record)
         if len(head) >= layout.skip + max(layout.header_rows, 1):
             break
@@ -184,13 +191,14 @@ def _read_body(
     ragged: Ragged,
     table: Rows,
 ) -> None:
+    pending = _Pending(records)
     width = len(table.header)
     thin: list[Record] = []
-    for record in records:
+    for record in pending:
         if width == 0:
             width = len(record.fields)
             table.header = [""] * width
-        if _is_second_table(record, layout, table):
+        if _is_second_table(record, pending, layout, table, width):
             break
         if width >= 3 and record.filled <= 1 and len(record.fields) != width:
             thin.append(record)
@@ -206,8 +214,57 @@ def _read_body(
         table.header.append(EXTRA_COLUMN)
 
 
-def _is_second_table(record: Record, layout: Layout, table: Rows) -> bool:
+class _Pending:
+    """Non-blank records with one record of look-ahead and the blank line before."""
+
+    def __init__(self, records: Iterator[Record]) -> None:
+        self.records = records
+        self.ahead: list[Record] = []
+        self.after_blank = False
+
+    def __iter__(self) -> _Pending:
+        return self
+
+    def __next__(self) -> Record:
+        if self.ahead:
+            self.after_blank = False
+            return self.ahead.pop()
+        self.after_blank = False
+        for record in self.records:
+            if record.is_blank:
+                self.after_blank = True
+                continue
+            return record
+        raise StopIteration
+
+    def peek(self) -> Record | None:
+        """The next non-blank record, left to be read."""
+        if not self.ahead:
+            blank = self.after_blank
+            try:
+                self.ahead.append(next(self))
+            except StopIteration:
+                return None
+            finally:
+                self.after_blank = blank
+        return self.ahead[-1]
+
+
+def _is_second_table(
+    record: Record, pending: _Pending, layout: Layout, table: Rows, width: int
+) -> bool:
+    """A header-like row that repeats a name, follows a blank line or changes width."""
     if not table.rows or not _looks_like_header(record.fields, layout.typed_columns):
+        return False
+    names = {name.strip().lower() for name in table.header if name.strip()}
+    shares = any(cell.strip().lower() in names for cell in record.fields)
+    new_width = False
+    if not shares and not pending.after_blank and len(record.fields) != width:
+        following = pending.peek()
+        new_width = following is not None and len(following.fields) == len(
+            record.fields
+        )
+    if not (shares or pending.after_blank or new_width):
         return False
     message = (
         f"another table starts at line {record.line}; only the first table is read "
