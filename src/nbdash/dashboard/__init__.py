@@ -7,8 +7,11 @@ reads and writes it, and :class:`DashboardModel` binds a spec to a workspace.
 
 from __future__ import annotations
 
+from nbdash.dashboard.filters import Filter, apply_filters
 from nbdash.dashboard.notebook import (
     NotebookBridge,
+    dashboard_names,
+    list_dashboards,
     locate_notebook,
     notebook_bridge,
     read_nbdash_metadata,
@@ -21,9 +24,13 @@ from nbdash.dashboard.spec import DashboardSpec, Tile, TileLayout, parse_spec
 __all__ = [
     "DashboardModel",
     "DashboardSpec",
+    "Filter",
     "NotebookBridge",
     "Tile",
     "TileLayout",
+    "apply_filters",
+    "dashboard_names",
+    "list_dashboards",
     "locate_notebook",
     "notebook_bridge",
     "parse_spec",

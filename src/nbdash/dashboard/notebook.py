@@ -65,6 +65,30 @@ def read_nbdash_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     return _plain(value) if isinstance(value, dict) else {}
 
 
+def list_dashboards(path: str | os.PathLike[str] | None = None) -> list[str]:
+    """The names of the dashboards saved in a notebook, sorted.
+
+    Parameters
+    ----------
+    path
+        The notebook file; None uses :func:`locate_notebook` (no file: ``[]``).
+    """
+    target = Path(path) if path is not None else locate_notebook()
+    if target is None:
+        return []
+    return dashboard_names(read_nbdash_metadata(target))
+
+
+def dashboard_names(value: Any) -> list[str]:
+    """The dashboard names in a ``metadata["nbdash"]`` value, sorted."""
+    if not isinstance(value, dict):
+        return []
+    dashboards = value.get("dashboards")
+    return (
+        sorted(str(name) for name in dashboards) if isinstance(dashboards, dict) else []
+    )
+
+
 def write_nbdash_metadata(path: str | os.PathLike[str], value: dict[str, Any]) -> None:
     """Replace the ``metadata["nbdash"]`` value of the notebook file at ``path``.
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from nbdash.dashboard.filters import Filter, apply_filters, filter_options
 from nbdash.dashboard.spec import DashboardSpec, Tile, TileLayout, next_free_layout
 from nbdash.errors import NbdashError, SpecError
 
@@ -26,6 +28,18 @@ logger = logging.getLogger(__name__)
 
 TABLE_ROWS = 50
 """How many rows a table tile shows."""
+
+INSIGHT_SENTENCES = 5
+"""How many insights an insights tile shows."""
+
+# The fields of a chart spec that ``edit_tile`` may change.
+EDITABLE_CHART_FIELDS = frozenset(
+    {
+        "kind", "x", "y", "agg", "bucket", "color", "title", "top_n", "measures",
+        "rolling", "stacked", "horizontal", "sort", "size", "trend", "bins",
+        "x_label", "y_label", "number_format", "date_format", "palette", "colors",
+    }
+)  # fmt: skip
 
 TileContent = dict[str, Any]
 SpecListener = Callable[[DashboardSpec], None]
@@ -130,6 +144,189 @@ class DashboardModel:
             tile, explicit_id=tile_id is not None, pipelines=pipelines, h=2
         )
 
+    def add_kpi(
+        self, chart: ChartSpec, title: str | None = None, tile_id: str | None = None
+    ) -> Tile:
+        """Add a KPI tile: the chart's value in its latest period and the change.
+
+        ``chart`` needs a date ``x``; its ``bucket`` (default month) sets the period.
+        """
+        pipelines = self._pipelines_with(chart.dataset)
+        default = chart.title or f"{chart.agg} of {chart.y or 'rows'}"
+        tile = self._new_tile("kpi", title or default, tile_id, chart=chart)
+        return self._add(
+            tile, explicit_id=tile_id is not None, pipelines=pipelines, h=2
+        )
+
+    def add_insights(
+        self,
+        dataset: str,
+        settings: dict[str, Any] | None = None,
+        title: str | None = None,
+        tile_id: str | None = None,
+    ) -> Tile:
+        """Add a tile listing the top insights found in ``dataset``.
+
+        ``settings`` are fields of :class:`nbdash.insights.InsightSettings`.
+        """
+        pipelines = self._pipelines_with(dataset)
+        tile = self._new_tile(
+            "insights",
+            title or f"Insights: {dataset}",
+            tile_id,
+            dataset=dataset,
+            insights=dict(settings or {}),
+        )
+        return self._add(tile, explicit_id=tile_id is not None, pipelines=pipelines)
+
+    def add_filter(
+        self,
+        dataset: str,
+        column: str,
+        kind: str | None = None,
+        *,
+        label: str = "",
+        tile_id: str | None = None,
+    ) -> Filter:
+        """Add a filter on ``dataset``'s ``column`` and a tile holding its control.
+
+        ``kind`` is ``date_range``, ``categories`` or ``number_range``; None picks it
+        from the column's type. The filter starts inactive (every row kept).
+
+        Raises
+        ------
+        ColumnNotFoundError
+            When the dataset lacks the column.
+        """
+        frame = self.workspace.get(dataset)
+        chosen = kind or _filter_kind_of(frame, column, dataset)
+        filter_id = tile_id or _free_id(
+            f"filter-{column}", {f.id for f in self._spec.filters}
+        )
+        item = _new_filter(filter_id, dataset, column, chosen, label)
+        filter_options(item, frame)  # checks the column and its type early
+
+        filters = [f for f in self._spec.filters if f.id != item.id] + [item]
+        self._spec = self._spec.model_copy(update={"filters": filters})
+        tile = self._new_tile("filter", label or column, filter_id, filter=item.id)
+        self._add(tile, explicit_id=True, pipelines=self._pipelines_with(dataset), h=2)
+        return item
+
+    def set_filter(
+        self,
+        filter_id: str,
+        *,
+        values: list[Any] | None = None,
+        low: Any = None,
+        high: Any = None,
+    ) -> Filter:
+        """Select ``values`` (categories) or ``low``..``high`` (ranges); None clears.
+
+        Only the tiles drawing from the filter's dataset are recomputed.
+        """
+        old = self._spec.get_filter(filter_id)
+        update: dict[str, Any] = {"low": low, "high": high}
+        if old.kind == "categories":
+            update = {"values": None if values is None else [str(v) for v in values]}
+        try:
+            item = Filter.model_validate({**old.model_dump(), **update})
+        except ValidationError as exc:
+            raise SpecError(f"Filter {filter_id!r}: {exc}") from exc
+        self._replace_filters(
+            [item if f.id == filter_id else f for f in self._spec.filters]
+        )
+        return item
+
+    def clear_filters(self) -> None:
+        """Clear every filter's selection and drop cross-filters."""
+        kept = [f.cleared() for f in self._spec.filters if f.origin is None]
+        self._replace_filters(kept)
+
+    def remove_filter(self, filter_id: str) -> None:
+        """Remove a filter (and the tiles showing its control)."""
+        self._spec.get_filter(filter_id)
+        for tile in [t for t in self._spec.tiles if t.filter == filter_id]:
+            self.remove_tile(tile.id)
+        self._replace_filters([f for f in self._spec.filters if f.id != filter_id])
+
+    def cross_filter(self, tile_id: str, point: dict[str, Any]) -> Filter | None:
+        """Filter the other tiles on this tile's dataset by the bar or slice clicked.
+
+        ``point`` is what plotly reports: ``x``, ``y`` and for pies ``label``.
+        Clicking the value already selected clears the cross-filter; returns the
+        filter, or None when it was cleared.
+        """
+        tile = self._spec.tile(tile_id)
+        chart = tile.chart
+        if tile.kind != "chart" or chart is None or chart.kind not in _CLICKABLE:
+            message = (
+                f"Tile {tile_id!r} cannot cross-filter: only bar, pie and donut "
+                "charts can be clicked to filter."
+            )
+            raise SpecError(message)
+        item = _cross_filter_for(
+            tile_id, chart, point, self.workspace.get(chart.dataset)
+        )
+
+        others = [f for f in self._spec.filters if f.origin != tile_id]
+        previous = [f for f in self._spec.filters if f.origin == tile_id]
+        if previous and previous[0] == item:
+            self._replace_filters(others)
+            return None
+        self._replace_filters([*others, item])
+        return item
+
+    def edit_tile(
+        self,
+        tile_id: str,
+        *,
+        title: str | None = None,
+        chart: dict[str, Any] | None = None,
+        text: str | None = None,
+    ) -> Tile:
+        """Change a tile's title, its chart spec's fields or its text.
+
+        Raises
+        ------
+        SpecError
+            When a field cannot be edited or the edited spec is not valid.
+        """
+        old = self._spec.tile(tile_id)
+        update = _tile_edit(old, title=title, chart=chart, text=text)
+        try:
+            tile = Tile.model_validate({**old.model_dump(), **update})
+        except ValidationError as exc:
+            raise SpecError(f"Tile {tile_id!r} cannot be edited so: {exc}") from exc
+        tiles = [tile if t.id == tile_id else t for t in self._spec.tiles]
+        self._spec = self._spec.model_copy(update={"tiles": tiles})
+        self._publish_spec()
+        self.refresh([tile_id])
+        return tile
+
+    def duplicate_tile(self, tile_id: str) -> Tile:
+        """Add a copy of a tile, placed below it at the same size."""
+        old = self._spec.tile(tile_id)
+        taken = {tile.id for tile in self._spec.tiles}
+        copy = old.model_copy(update={"id": _free_id(f"{old.kind}", taken)})
+        place = self._spec.layout.get(tile_id)
+        bottom = max((p.y + p.h for p in self._spec.layout.values()), default=0)
+        layout = dict(self._spec.layout)
+        if place is not None:
+            layout[copy.id] = place.model_copy(update={"y": bottom})
+        update = {"tiles": [*self._spec.tiles, copy], "layout": layout}
+        self._spec = self._spec.model_copy(update=update)
+        self._publish_spec()
+        self.refresh([copy.id])
+        return copy
+
+    def applied_filters(self) -> list[dict[str, str]]:
+        """The active filters as ``{"id", "text"}``, for the "filters applied" bar."""
+        return [
+            {"id": item.id, "text": item.describe()}
+            for item in self._spec.filters
+            if item.is_active()
+        ]
+
     def remove_tile(self, tile_id: str) -> None:
         """Remove a tile and its place in the layout."""
         self._spec.tile(tile_id)  # raises SpecError listing the ids
@@ -137,7 +334,10 @@ class DashboardModel:
         layout = {
             key: place for key, place in self._spec.layout.items() if key != tile_id
         }
-        self._spec = self._spec.model_copy(update={"tiles": tiles, "layout": layout})
+        # A cross-filter made by clicking this tile goes with it.
+        filters = [item for item in self._spec.filters if item.origin != tile_id]
+        update = {"tiles": tiles, "layout": layout, "filters": filters}
+        self._spec = self._spec.model_copy(update=update)
 
         self.contents.pop(tile_id, None)
         self._publish_spec()
@@ -211,6 +411,37 @@ class DashboardModel:
                 return old
         return None
 
+    def _pipelines_with(self, dataset: str) -> dict[str, Pipeline]:
+        pipelines = dict(self._spec.pipelines)
+        pipeline = self._pipeline_of(dataset)
+        if pipeline is not None:
+            pipelines[dataset] = pipeline
+        return pipelines
+
+    def _replace_filters(self, filters: list[Filter]) -> None:
+        # Only tiles drawing from a dataset whose filters changed are recomputed.
+        before = {f.id: f for f in self._spec.filters}
+        after = {f.id: f for f in filters}
+        touched = {
+            item.dataset
+            for key in before.keys() | after.keys()
+            for item in (before.get(key), after.get(key))
+            if item is not None and before.get(key) != after.get(key)
+        }
+        self._spec = self._spec.model_copy(update={"filters": filters})
+        self._publish_spec()
+        if touched:
+            self.refresh(self._tiles_on(touched))
+
+    def _tiles_on(self, datasets: set[str]) -> list[str]:
+        filter_datasets = {f.id: f.dataset for f in self._spec.filters}
+        return [
+            tile.id
+            for tile in self._spec.tiles
+            if tile.source_dataset() in datasets
+            or filter_datasets.get(tile.filter or "") in datasets
+        ]
+
     def _pipeline_of(self, dataset: str) -> Pipeline | None:
         from nbdash.transform import Pipeline
 
@@ -263,12 +494,27 @@ class DashboardModel:
         logger.debug("computing tile %r", tile.id)
         if tile.kind == "text":
             return {"text": tile.text or ""}
+        if tile.kind == "filter":
+            return self._filter_content(self._spec.get_filter(tile.filter or ""))
 
-        frame = self.workspace.get(tile.source_dataset() or "")
-        if tile.kind == "chart" and tile.chart is not None:
-            figure = tile.chart.to_figure(frame)
-            return {"figure": json.loads(figure.to_json())}
+        dataset = tile.source_dataset() or ""
+        frame = apply_filters(
+            self.workspace.get(dataset), self._spec.filters_on(dataset), tile_id=tile.id
+        )
+        chart = tile.chart
+        if chart is not None and (tile.kind == "kpi" or chart.kind == "kpi"):
+            return {"kpi": chart.kpi(frame).to_dict()}
+        if chart is not None:
+            return {"figure": json.loads(chart.to_figure(frame).to_json())}
+        if tile.kind == "insights":
+            return {"insights": insights_content(frame, dataset, tile.insights)}
         return {"table": table_content(frame)}
+
+    def _filter_content(self, item: Filter) -> TileContent:
+        frame = self.workspace.get(item.dataset)
+        state = item.model_dump(mode="json")
+        state["label"] = item.display_label
+        return {"filter": {**state, **filter_options(item, frame)}}
 
     def _on_dataset_event(self, event: DatasetEvent) -> None:
         # A source change re-runs its pipelines; their outputs' own change events then
@@ -280,9 +526,7 @@ class DashboardModel:
             if pipeline.source == event.name and event.kind != "deleted":
                 self._run_pipeline(output, pipeline)
 
-        direct = [
-            tile.id for tile in self._spec.tiles if tile.source_dataset() == event.name
-        ]
+        direct = self._tiles_on({event.name})
         if direct:
             self.refresh(direct)
 
@@ -346,6 +590,129 @@ def table_content(frame: Any, rows: int = TABLE_ROWS) -> dict[str, Any]:
         "rows": head["data"],
         "total_rows": len(frame),
     }
+
+
+def insights_content(
+    frame: Any, dataset: str, settings: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The top insights of ``frame`` as ``{"sentences": [...], "skipped": [...]}``."""
+    try:
+        from nbdash.insights import find_insights
+    except ImportError:
+        message = "Insights are not available in this nbdash (nbdash.insights)."
+        return {"sentences": [], "skipped": [message]}
+
+    report = find_insights(frame, settings or None, name=dataset)
+    top = report.insights[:INSIGHT_SENTENCES]
+    return {
+        "sentences": [insight.sentence for insight in top],
+        "kinds": [insight.kind for insight in top],
+        "skipped": [str(reason) for reason in report.skipped][:5],
+    }
+
+
+_CLICKABLE = ("bar", "pie", "donut")
+
+
+def _cross_filter_for(
+    tile_id: str, chart: ChartSpec, point: dict[str, Any], frame: Any
+) -> Filter:
+    from pandas.api import types as ptypes
+
+    if chart.kind in ("pie", "donut"):
+        value = point.get("label")
+    else:
+        value = point.get("y") if chart.horizontal else point.get("x")
+    if value is None or (chart.top_n and str(value).startswith("Other")):
+        message = (
+            f"The point clicked has no category to filter by (got {point!r}); "
+            "click a bar or slice of a named category."
+        )
+        raise SpecError(message)
+
+    common = {"id": f"cross-{tile_id}", "dataset": chart.dataset, "origin": tile_id}
+    if chart.x in frame.columns and ptypes.is_datetime64_any_dtype(frame[chart.x]):
+        low, high = _bucket_range(str(value), chart.bucket)
+        return Filter(column=chart.x, kind="date_range", low=low, high=high, **common)
+    return Filter(column=chart.x, kind="categories", values=[str(value)], **common)
+
+
+def _bucket_range(value: str, bucket: str | None) -> tuple[str, str]:
+    # A clicked date bar stands for its whole bucket: filter to that period.
+    import pandas as pd
+
+    start = pd.Timestamp(value)
+    if start.tzinfo is not None:
+        start = start.tz_localize(None)
+    frequency = {"week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
+    if bucket in frequency:
+        end = start + pd.tseries.frequencies.to_offset(frequency[bucket])
+        return start.strftime("%Y-%m-%d"), (end - pd.Timedelta(days=1)).strftime(
+            "%Y-%m-%d"
+        )
+    day = start.strftime("%Y-%m-%d")
+    return day, day
+
+
+def _tile_edit(
+    old: Tile, *, title: str | None, chart: dict[str, Any] | None, text: str | None
+) -> dict[str, Any]:
+    update: dict[str, Any] = {}
+    if title is not None:
+        update["title"] = title
+    if text is not None:
+        if old.kind != "text":
+            raise SpecError(
+                f"Tile {old.id!r} is a {old.kind} tile; only text tiles take text."
+            )
+        update["text"] = text
+    if chart is not None:
+        if old.chart is None:
+            raise SpecError(
+                f"Tile {old.id!r} is a {old.kind} tile and has no chart to edit."
+            )
+        unknown = sorted(set(chart) - EDITABLE_CHART_FIELDS)
+        if unknown:
+            message = (
+                f"Cannot edit chart field(s) {', '.join(unknown)} of tile {old.id!r}. "
+                f"Editable: {', '.join(sorted(EDITABLE_CHART_FIELDS))}."
+            )
+            raise SpecError(message)
+        update["chart"] = {**old.chart.model_dump(), **chart}
+    return update
+
+
+def _filter_kind_of(frame: Any, column: str, dataset: str) -> str:
+    from pandas.api import types as ptypes
+
+    from nbdash.errors import check_columns
+
+    check_columns([column], frame.columns, dataset=dataset)
+    values = frame[column]
+    if ptypes.is_datetime64_any_dtype(values):
+        return "date_range"
+    if ptypes.is_numeric_dtype(values) and not ptypes.is_bool_dtype(values):
+        return "number_range"
+    return "categories"
+
+
+def _new_filter(
+    filter_id: str, dataset: str, column: str, kind: str, label: str
+) -> Filter:
+    try:
+        return Filter(
+            id=filter_id, dataset=dataset, column=column, kind=kind, label=label
+        )
+    except ValidationError as exc:
+        raise SpecError(f"Cannot add filter on {column!r}: {exc}") from exc
+
+
+def _free_id(stem: str, taken: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9_-]", "_", stem)[:56] or "tile"
+    number = 1
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
 
 
 def _parse_layout_item(item: Any) -> tuple[str, TileLayout]:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nbdash.charts import ChartSpec
+from nbdash.dashboard.filters import Filter
 from nbdash.errors import SpecError
 from nbdash.transform import Pipeline
 
@@ -27,7 +28,17 @@ METADATA_VERSION = 1
 
 TILE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
-TileKind = Literal["chart", "table", "text"]
+TileKind = Literal["chart", "table", "text", "kpi", "insights", "filter"]
+
+# The field each kind of tile cannot do without.
+_NEEDED_FIELD = {
+    "chart": "chart",
+    "kpi": "chart",
+    "table": "dataset",
+    "insights": "dataset",
+    "text": "text",
+    "filter": "filter",
+}
 
 
 class TileLayout(BaseModel):
@@ -58,7 +69,13 @@ class TileLayout(BaseModel):
 
 
 class Tile(BaseModel):
-    """One cell of a dashboard's grid: a chart, a table of a dataset, or text.
+    """One cell of a dashboard's grid.
+
+    Kinds: ``chart`` (``chart``), ``kpi`` (``chart`` with a date ``x``: its latest
+    period against the one before), ``table`` (``dataset``), ``insights``
+    (``dataset`` and optional ``insights`` settings for
+    :func:`nbdash.insights.find_insights`), ``text`` (``text``, markdown shown as
+    text) and ``filter`` (``filter``: the id of one of the dashboard's filters).
 
     Examples
     --------
@@ -74,6 +91,8 @@ class Tile(BaseModel):
     chart: ChartSpec | None = None
     dataset: str | None = None
     text: str | None = None
+    insights: dict[str, Any] | None = None
+    filter: str | None = None
 
     @model_validator(mode="after")
     def _has_its_content(self) -> Tile:
@@ -83,9 +102,8 @@ class Tile(BaseModel):
                 "Use 1-64 letters, digits, '_' or '-'."
             )
             raise ValueError(message)
-        needed = {"chart": self.chart, "table": self.dataset, "text": self.text}
-        if needed[self.kind] is None:
-            field = {"chart": "chart", "table": "dataset", "text": "text"}[self.kind]
+        field = _NEEDED_FIELD[self.kind]
+        if getattr(self, field) is None:
             message = (
                 f"A {self.kind} tile needs a {field!r}; tile {self.id!r} has none."
             )
@@ -93,10 +111,10 @@ class Tile(BaseModel):
         return self
 
     def source_dataset(self) -> str | None:
-        """The dataset this tile draws from, or None for a text tile."""
-        if self.kind == "chart" and self.chart is not None:
+        """The dataset this tile draws from; None for text and filter tiles."""
+        if self.kind in ("chart", "kpi") and self.chart is not None:
             return str(self.chart.dataset)
-        return self.dataset if self.kind == "table" else None
+        return self.dataset if self.kind in ("table", "insights") else None
 
 
 class DashboardSpec(BaseModel):
@@ -118,6 +136,7 @@ class DashboardSpec(BaseModel):
     tiles: list[Tile] = Field(default_factory=list)
     layout: dict[str, TileLayout] = Field(default_factory=dict)
     pipelines: dict[str, Pipeline] = Field(default_factory=dict)
+    filters: list[Filter] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> DashboardSpec:
@@ -136,7 +155,37 @@ class DashboardSpec(BaseModel):
                 f"Tiles: {', '.join(ids) or '(none)'}."
             )
             raise ValueError(message)
+        self._check_filters()
         return self
+
+    def _check_filters(self) -> None:
+        ids = [item.id for item in self.filters]
+        repeated = sorted({item for item in ids if ids.count(item) > 1})
+        if repeated:
+            raise ValueError(
+                f"Filter ids must be unique; repeated: {', '.join(repeated)}."
+            )
+        for tile in self.tiles:
+            if tile.kind == "filter" and tile.filter not in ids:
+                message = (
+                    f"Tile {tile.id!r} shows filter {tile.filter!r}, which the "
+                    f"dashboard does not have. Filters: {', '.join(ids) or '(none)'}."
+                )
+                raise ValueError(message)
+
+    def filters_on(self, dataset: str) -> list[Filter]:
+        """The filters on ``dataset``."""
+        return [item for item in self.filters if item.dataset == dataset]
+
+    def get_filter(self, filter_id: str) -> Filter:
+        """The filter ``filter_id``; a :class:`SpecError` listing the ids otherwise."""
+        for item in self.filters:
+            if item.id == filter_id:
+                return item
+        ids = ", ".join(item.id for item in self.filters) or "(none)"
+        raise SpecError(
+            f"Dashboard {self.name!r} has no filter {filter_id!r}. Filters: {ids}."
+        )
 
     def tile(self, tile_id: str) -> Tile:
         """The tile ``tile_id``; a :class:`SpecError` listing the ids otherwise."""
