@@ -84,7 +84,7 @@ def test_mixed_time_zones_become_utc_and_are_noted() -> None:
         pd.Timestamp(datetime(2024, 1, 1, 8, tzinfo=UTC)),
     ]
     notes = " ".join(result.report.column("t").notes)
-    assert "+01:00, -05:00" in notes and "1 values without a time zone" in notes
+    assert "+01:00, -05:00" in notes and "1 value without a time zone" in notes
 
 
 def test_identifiers_with_leading_zeros_stay_text() -> None:

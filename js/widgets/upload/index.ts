@@ -15,9 +15,14 @@ interface StartReply {
 
 interface ColumnReport {
   name?: string;
+  original_name?: string;
   dtype?: string;
+  kind?: string;
+  overridden?: boolean;
   missing?: number;
   unparseable?: number;
+  sample_lines?: number[];
+  notes?: string[];
 }
 
 interface Problem {
@@ -25,6 +30,24 @@ interface Problem {
   column?: string | null;
   message?: string;
 }
+
+// Mirrors ReadOptions in widgets/upload.py.
+interface ReadOptions {
+  encoding?: string;
+  delimiter?: string;
+  header_row?: number;
+  column_types?: Record<string, string>;
+  date_formats?: Record<string, string>;
+  missing_values?: string[];
+  dayfirst?: boolean;
+}
+
+// Mirrors nbdash.ingest.types.KINDS; "auto" lets the reader decide.
+const KINDS = ["auto", "text", "integer", "number", "boolean", "datetime", "category"];
+const DELIMITERS: [string, string][] = [["", "detect"], [",", "comma ,"], [";", "semicolon ;"], ["\t", "tab"], ["|", "pipe |"]];
+// Slices in flight at once: each is still acknowledged, and the kernel appends them
+// in the order sent (it checks every offset), but the link stays busy.
+const WINDOW = 4;
 
 // Mirrors default_dataset_name in widgets/upload.py.
 export function defaultDatasetName(filename: string): string {
@@ -104,6 +127,7 @@ class UploadView {
     };
     watch("status", () => this.renderStatus());
     watch("report", () => this.renderReport());
+    watch("can_reread", () => this.renderReport());
     watch("dataset", () => {
       if (this.uploadId === null) this.datasetField.value = String(this.model.get("dataset") ?? "");
     });
@@ -144,26 +168,29 @@ class UploadView {
     }
   }
 
-  // Sends the file slice by slice, each after the previous one is acknowledged; the
-  // next slice is read from disk while the current one travels. Returns the hex
-  // SHA-256, or null when the user aborted.
+  // Sends the file in slices with up to WINDOW unacknowledged at once; each slice
+  // is hashed in order before it goes, and the next one is read from disk while
+  // others travel. Returns the hex SHA-256, or null when the user aborted.
   private async sendSlices(file: File, start: StartReply): Promise<string | null> {
     const hasher = sha256.create();
     const began = performance.now();
-    const read = (offset: number) => file.slice(offset, offset + start.chunk_size).arrayBuffer();
+    const inFlight: Promise<unknown>[] = [];
+    let acknowledged = 0;
     let offset = 0;
-    let next = file.size > 0 ? read(0) : null;
-    while (next !== null) {
-      const data = await next;
+    while (offset < file.size) {
+      const data = await file.slice(offset, offset + start.chunk_size).arrayBuffer();
       if (this.aborted) return null;
-      const after = offset + data.byteLength;
-      next = after < file.size ? read(after) : null;
       hasher.update(new Uint8Array(data));
-      await this.rpc.request("chunk", { upload_id: start.upload_id, offset }, [data]);
-      offset = after;
-      this.showProgress(offset, file.size, began);
+      const sent = this.rpc.request("chunk", { upload_id: start.upload_id, offset }, [data]).then(() => {
+        acknowledged += data.byteLength;
+        this.showProgress(acknowledged, file.size, began);
+      });
+      inFlight.push(sent);
+      offset += data.byteLength;
+      if (inFlight.length >= WINDOW) await inFlight.shift();
     }
-    return bytesToHex(hasher.digest());
+    await Promise.all(inFlight);
+    return this.aborted ? null : bytesToHex(hasher.digest());
   }
 
   private async abort(): Promise<void> {
@@ -187,7 +214,13 @@ class UploadView {
     this.input.disabled = busy;
     if (status === "reading") this.progressText.textContent = "Reading the file…";
     if (status === "aborted") this.progressText.textContent = "Upload aborted.";
-    if (status === "error") this.progressText.textContent = "Upload failed.";
+    if (status === "error") {
+      this.progressText.textContent = this.model.get("can_reread")
+        ? "Reading failed: change the read options below and re-read."
+        : "Upload failed.";
+    }
+    const reread = this.reportBox.querySelector<HTMLButtonElement>("button.reread");
+    if (reread !== null) reread.disabled = busy;
     if (status === "done") {
       this.bar.value = 1;
       this.progressText.textContent = `Done: stored as dataset ${this.model.get("dataset")}.`;
@@ -197,30 +230,151 @@ class UploadView {
   private renderReport(): void {
     const report = (this.model.get("report") ?? {}) as Record<string, unknown>;
     this.reportBox.replaceChildren();
-    if (Object.keys(report).length === 0) return;
-    const columns = (Array.isArray(report.columns) ? report.columns : []) as ColumnReport[];
-    const problems = (Array.isArray(report.problems) ? report.problems : []) as Problem[];
-    const summary = `${this.model.get("filename")} → ${this.model.get("dataset")}: ${report.rows} rows, ${columns.length} columns`;
-    this.reportBox.append(h("div", { text: summary }), this.columnTable(columns));
-    if (problems.length > 0) this.reportBox.append(this.problemList(problems));
+    const canReread = Boolean(this.model.get("can_reread"));
+    if (Object.keys(report).length === 0 && !canReread) return;
+    const columns = list<ColumnReport>(report.columns);
+    const problems = list<Problem>(report.problems);
+    const changes = list<string>(report.changes);
+    if (Object.keys(report).length > 0) {
+      this.reportBox.append(h("div", { className: "summary", text: this.summary(report, columns) }));
+      this.reportBox.append(this.columnTable(columns));
+    }
+    if (changes.length > 0) this.reportBox.append(this.itemList("changes", plural(changes.length, "change") + " made", changes));
+    if (problems.length > 0) this.reportBox.append(this.problemList(problems, Number(report.problem_count ?? problems.length)));
+    if (canReread) this.reportBox.append(this.readOptionsForm());
   }
 
+  private summary(report: Record<string, unknown>, columns: ColumnReport[]): string {
+    const how = [report.format, report.encoding, report.delimiter ? `delimiter ${JSON.stringify(report.delimiter)}` : ""]
+      .filter(Boolean)
+      .join(", ");
+    return `${this.model.get("filename")} → ${this.model.get("dataset")}: ${report.rows} rows, ${columns.length} columns (${how})`;
+  }
+
+  // One row per column; the type and date-format cells are the overrides' inputs.
   private columnTable(columns: ColumnReport[]): HTMLTableElement {
-    const head = h("tr", {}, ["column", "type", "missing", "unparseable"].map((t) => h("th", { text: t })));
-    const rows = columns.map((c) =>
-      h("tr", {}, [c.name, c.dtype, c.missing ?? 0, c.unparseable ?? 0].map((v) => h("td", { text: String(v ?? "") }))),
-    );
-    return h("table", {}, [head, ...rows]);
+    const titles = ["column", "in file", "type", "read as", "date format", "missing", "unparseable", "sample lines", "notes"];
+    const head = h("tr", {}, titles.map((t) => h("th", { text: t })));
+    const options = (this.model.get("options") ?? {}) as ReadOptions;
+    const rows = columns.map((c) => {
+      const name = String(c.name ?? "");
+      const kind = h("select", { className: "kind", attrs: { "data-column": name, "aria-label": `type of ${name}` } });
+      for (const option of KINDS) kind.append(h("option", { text: option, attrs: { value: option } }));
+      kind.value = options.column_types?.[name] ?? "auto";
+      const format = h("input", { className: "date-format", attrs: { type: "text", "data-column": name, placeholder: "%d/%m/%Y", "aria-label": `date format of ${name}` } });
+      format.value = options.date_formats?.[name] ?? "";
+      const cells: Node[] = [
+        h("td", { text: name }),
+        h("td", { text: String(c.original_name ?? "") }),
+        h("td", { text: `${c.kind ?? ""} (${c.dtype ?? ""})${c.overridden ? " chosen" : ""}` }),
+        h("td", {}, [kind]),
+        h("td", {}, [format]),
+        h("td", { text: String(c.missing ?? 0) }),
+        h("td", { text: String(c.unparseable ?? 0) }),
+        h("td", { text: (c.sample_lines ?? []).join(", ") }),
+        h("td", { className: "notes", text: (c.notes ?? []).join("; ") }),
+      ];
+      return h("tr", { className: (c.unparseable ?? 0) > 0 ? "odd" : "" }, cells.map((cell) => cell));
+    });
+    return h("table", { className: "columns" }, [head, ...rows]);
   }
 
-  private problemList(problems: Problem[]): HTMLElement {
+  private itemList(className: string, title: string, items: string[]): HTMLElement {
+    const shown = items.slice(0, 50).map((item) => h("li", { text: item }));
+    return h("div", { className }, [h("div", { text: title }), h("ul", {}, shown)]);
+  }
+
+  private problemList(problems: Problem[], total: number): HTMLElement {
     const items = problems.slice(0, 50).map((p) => {
       const where = [p.line != null ? `line ${p.line}` : "", p.column ? `column ${p.column}` : ""].filter(Boolean).join(", ");
       return h("li", { text: where ? `${where}: ${p.message ?? ""}` : String(p.message ?? "") });
     });
-    const more = problems.length > 50 ? [h("li", { className: "nbdash-muted", text: `… and ${problems.length - 50} more` })] : [];
-    return h("div", { className: "problems" }, [h("div", { text: `${problems.length} problems` }), h("ul", {}, [...items, ...more])]);
+    const hidden = total - items.length;
+    const more = hidden > 0 ? [h("li", { className: "nbdash-muted", text: `… and ${hidden} more` })] : [];
+    return h("div", { className: "problems" }, [h("div", { text: plural(total, "problem") }), h("ul", {}, [...items, ...more])]);
   }
+
+  // Delimiter, encoding, header row, missing values and day order, then "Re-read".
+  private readOptionsForm(): HTMLElement {
+    const options = (this.model.get("options") ?? {}) as ReadOptions;
+    const delimiter = h("select", { className: "delimiter", attrs: { "aria-label": "delimiter" } });
+    for (const [value, label] of DELIMITERS) delimiter.append(h("option", { text: label, attrs: { value } }));
+    delimiter.value = options.delimiter ?? "";
+    const field = (className: string, placeholder: string, value: string) => {
+      const input = h("input", { className, attrs: { type: "text", placeholder, "aria-label": className } });
+      input.value = value;
+      return input;
+    };
+    const encoding = field("encoding", "detect (e.g. cp1252)", options.encoding ?? "");
+    const header = field("header-row", "detect (0 = first row)", options.header_row?.toString() ?? "");
+    const missing = field("missing-values", "e.g. NA, n/a", (options.missing_values ?? []).join(", "));
+    const dayfirst = h("input", { className: "dayfirst", attrs: { type: "checkbox", "aria-label": "day first" } });
+    dayfirst.checked = options.dayfirst === true;
+    const button = h("button", { className: "nbdash-button reread", text: "Re-read" });
+    const status = String(this.model.get("status") ?? "");
+    button.disabled = this.uploadId !== null || status === "reading" || status === "uploading";
+    button.addEventListener("click", () => void this.reread({ delimiter, encoding, header, missing, dayfirst }));
+    const label = (text: string, input: HTMLElement) => h("label", {}, [document.createTextNode(text), input]);
+    return h("div", { className: "read-options" }, [
+      h("div", { className: "nbdash-muted", text: "Change what was detected, then read the uploaded file again:" }),
+      h("div", { className: "row" }, [
+        label("Delimiter ", delimiter),
+        label("Encoding ", encoding),
+        label("Header row ", header),
+        label("Missing values ", missing),
+        label("Day first ", dayfirst),
+        button,
+      ]),
+    ]);
+  }
+
+  private async reread(form: {
+    delimiter: HTMLSelectElement;
+    encoding: HTMLInputElement;
+    header: HTMLInputElement;
+    missing: HTMLInputElement;
+    dayfirst: HTMLInputElement;
+  }): Promise<void> {
+    const options: ReadOptions = {};
+    if (form.delimiter.value) options.delimiter = form.delimiter.value;
+    if (form.encoding.value.trim()) options.encoding = form.encoding.value.trim();
+    const header = form.header.value.trim();
+    if (header !== "") {
+      const row = Number(header);
+      if (!Number.isInteger(row)) {
+        this.banner.show(`The header row must be a whole number, got ${JSON.stringify(header)}.`);
+        return;
+      }
+      options.header_row = row;
+    }
+    const missing = form.missing.value.split(",").map((v) => v.trim()).filter(Boolean);
+    if (missing.length > 0) options.missing_values = missing;
+    if (form.dayfirst.checked) options.dayfirst = true;
+    const types: Record<string, string> = {};
+    for (const select of this.reportBox.querySelectorAll<HTMLSelectElement>("select.kind")) {
+      if (select.value !== "auto") types[select.dataset.column ?? ""] = select.value;
+    }
+    const formats: Record<string, string> = {};
+    for (const input of this.reportBox.querySelectorAll<HTMLInputElement>("input.date-format")) {
+      if (input.value.trim()) formats[input.dataset.column ?? ""] = input.value.trim();
+    }
+    if (Object.keys(types).length > 0) options.column_types = types;
+    if (Object.keys(formats).length > 0) options.date_formats = formats;
+    this.banner.show("");
+    try {
+      await this.rpc.request("reread", { options });
+    } catch (error) {
+      this.banner.show(error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function list<T>(value: unknown): T[] {
+  return (Array.isArray(value) ? value : []) as T[];
 }
 
 export default {

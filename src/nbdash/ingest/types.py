@@ -209,6 +209,10 @@ def _any_match(values: pa.Array, pattern: str) -> bool:
     return bool(pc.any(pc.match_substring_regex(values, pattern)).as_py())
 
 
+def _values(count: int) -> str:
+    return f"{count} value{'' if count == 1 else 's'}"
+
+
 def _misfits(values: pa.Array, parsed: pa.Array) -> pa.Array:
     """Cells that were present but did not parse."""
     return pc.and_(pc.is_valid(values), pc.is_null(parsed))
@@ -489,7 +493,7 @@ def _parse_mixed_zones(
     without = len(values) - values.null_count - _count(zoned)
     notes = [
         *_zone_notes(values),
-        f"{without} values without a time zone offset read as UTC",
+        f"{_values(without)} without a time zone offset read as UTC",
     ]
     return merged, notes
 
@@ -574,7 +578,7 @@ def _forced(
         rows = pc.indices_nonzero(misfit)[:_SAMPLE_LINES].to_pylist()
         column.unparseable_rows = rows
         column.notes.append(
-            f"{column.unparseable} values are not a valid {kind} and were left missing"
+            f"{_values(column.unparseable)} not a valid {kind}: left missing"
         )
     return column
 
