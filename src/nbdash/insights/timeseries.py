@@ -1,30 +1,298 @@
-"""Detectors over time: trend, period change with drivers, anomalies, seasonality."""
+"""Detectors over time: trend, period change with drivers, anomalies, seasonality.
+
+Each reads every row, aggregated per period (:mod:`nbdash.insights.series`), so a
+million rows become a few thousand points before any model runs.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 
+import numpy as np
+import pandas as pd
+
+from nbdash.charts.spec import ChartSpec
+from nbdash.insights import fmt
+from nbdash.insights.anomaly import Anomaly, detect_anomalies, seasonal_period
 from nbdash.insights.context import Context, Skip
 from nbdash.insights.model import Insight
+from nbdash.insights.series import TimeSeries, change_grain, measure_series
 
 logger = logging.getLogger(__name__)
+
+MIN_TREND_POINTS = 8
+MIN_RELATIVE_TREND = 0.05
+CHANGE_Z = 2.5
+MIN_SEASON_EFFECT = 0.1
+_CHART_BUCKETS = {"day", "week", "month", "quarter", "year"}
+
+
+def _measures(context: Context) -> list[str]:
+    if not context.roles.measures:
+        raise Skip("No numeric measure was found for time insights.")
+    return context.roles.measures[:6]
+
+
+def _chart(context: Context, series: TimeSeries, grain: str | None = None) -> ChartSpec:
+    bucket = grain or series.grain
+    agg = "mean" if series.how == "mean" else "sum"
+    assert context.roles.time is not None
+    return ChartSpec(kind="line", dataset=context.dataset, x=context.roles.time,
+                     y=series.measure, agg=agg,
+                     bucket=bucket if bucket in _CHART_BUCKETS else None)
+
+
+def _hac_pvalue(y: np.ndarray, x: np.ndarray | None) -> tuple[float, float]:
+    """(coefficient, p-value) of OLS with Newey-West errors: slope on x, or the mean."""
+    import statsmodels.api as sm
+
+    design = np.ones((len(y), 1)) if x is None else sm.add_constant(x)
+    lags = max(1, int(4 * (len(y) / 100) ** (2 / 9)))
+    fit = sm.OLS(y, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    return float(fit.params[-1]), float(fit.pvalues[-1])
 
 
 def trend(context: Context) -> list[Insight]:
     """Overall and recent trend of each measure, when distinguishable from noise."""
-    raise Skip("Trend detection is not built yet.")
+    found = []
+    for measure in _measures(context):
+        series = measure_series(context, measure)
+        y = series.values.interpolate().dropna()
+        if len(y) < MIN_TREND_POINTS:
+            raise Skip(f"{measure}: fewer than {MIN_TREND_POINTS} periods for a trend.")
+        item = _trend(context, series, y, "over the whole period")
+        if item is not None:
+            found.append(item)
+        recent = y.iloc[-max(MIN_TREND_POINTS, len(y) // 4) :]
+        if len(recent) < len(y) * 0.6:
+            item = _trend(context, series, recent, f"since {fmt.date(recent.index[0], _dgrain(series))}")
+            if item is not None:
+                item.score *= 0.9
+                found.append(item)
+    return found
+
+
+def _dgrain(series: TimeSeries) -> str:
+    return series.grain if series.grain != "hour" else "minute"
+
+
+def _trend(context: Context, series: TimeSeries, y: pd.Series, when: str) -> Insight | None:
+    """A trend is claimed only when the OLS slope (HAC errors) and the mean of the
+    first differences (HAC errors, which a random walk does not pass) both are
+    significant, and the fitted change is at least 5% of the level."""
+    values = y.to_numpy(dtype="float64")
+    t = np.arange(len(values), dtype="float64")
+    slope, p_slope = _hac_pvalue(values, t)
+    _, p_diff = _hac_pvalue(np.diff(values), None)
+    start, end = values.mean() - slope * t.mean(), values.mean() + slope * (t[-1] - t.mean())
+    size = end - start
+    level = max(abs(start), abs(values).mean(), 1e-12)
+    alpha = context.settings.significance
+    if max(p_slope, p_diff) >= alpha or abs(size) / level < MIN_RELATIVE_TREND:
+        return None
+
+    money = fmt.is_money(series.measure)
+    direction = "rose" if size > 0 else "fell"
+    grain = _dgrain(series)
+    rel = f" by {fmt.percent(size / start)}" if start > 0 else ""
+    per = f" a {series.grain}" if series.how == "sum" and series.grain in _CHART_BUCKETS else ""
+    sentence = (f"{fmt.label(series.measure)} {direction} steadily {when}{rel}, from about "
+                f"{fmt.number(start, money=money)} to {fmt.number(end, money=money)}{per} "
+                f"({fmt.date(y.index[0], grain)} to {fmt.date(y.index[-1], grain)}).")
+    evidence = {"measure": series.measure, "start": y.index[0], "end": y.index[-1],
+                "fitted_start": start, "fitted_end": end, "slope_per_period": slope,
+                "p_value": max(p_slope, p_diff), "periods": len(values), "grain": series.grain,
+                "aggregation": series.how}
+    score = 0.45 + min(0.35, abs(size) / level / 2)
+    return Insight("trend", sentence, score, evidence, _chart(context, series))
 
 
 def change(context: Context) -> list[Insight]:
-    """Last complete period against the previous one and a year earlier, with drivers."""
-    raise Skip("Period-over-period change is not built yet.")
+    """Last complete period against the previous one (and a year earlier), with drivers.
+
+    A change is stated when it is at least 2.5 times the typical period-to-period
+    difference (MAD of the differences) and at least 5% of the previous value.
+    """
+    found = []
+    for measure in _measures(context):
+        base = measure_series(context, measure)
+        grain = change_grain(base)
+        series = base if grain == base.grain else measure_series(context, measure, grain)
+        found += _change(context, series)
+    return found
+
+
+def _change(context: Context, series: TimeSeries) -> list[Insight]:
+    from nbdash.insights.anomaly import robust_scale
+
+    values = series.values.dropna()
+    if len(values) < 4:
+        return []
+    last, prev = float(values.iloc[-1]), float(values.iloc[-2])
+    scale = robust_scale(np.diff(values.to_numpy()[:-1]))
+    z = (last - prev) / scale
+    if abs(z) < CHANGE_Z or abs(last - prev) < 0.05 * abs(prev) or prev == 0:
+        return []
+    found = [_change_insight(context, series, values, z)]
+    if series.how == "sum" and "driver" in context.settings.kinds:
+        found += _drivers(context, series, values.index[-2], values.index[-1], last - prev)
+    return found
+
+
+def _change_insight(context: Context, series: TimeSeries, values: pd.Series, z: float) -> Insight:
+    last, prev = float(values.iloc[-1]), float(values.iloc[-2])
+    money = fmt.is_money(series.measure)
+    grain = series.grain
+    rel = (last - prev) / abs(prev)
+    sentence = (f"{fmt.label(series.measure)} {'rose' if rel > 0 else 'fell'} "
+                f"{fmt.percent(rel)} in {fmt.date(values.index[-1], grain)} compared with "
+                f"{fmt.date(values.index[-2], grain)} ({fmt.number(last, money=money)} "
+                f"against {fmt.number(prev, money=money)}).")
+    evidence = {"measure": series.measure, "period": values.index[-1],
+                "previous_period": values.index[-2], "value": last, "previous": prev,
+                "change": last - prev, "relative_change": rel, "z": z, "grain": grain,
+                "aggregation": series.how}
+    year_ago = values.index[-1] - pd.DateOffset(years=1)
+    if year_ago in values.index and values[year_ago] != 0:
+        yoy = (last - float(values[year_ago])) / abs(float(values[year_ago]))
+        evidence.update(year_ago=float(values[year_ago]), relative_change_year=yoy)
+        sentence = sentence[:-1] + (f"; {fmt.percent(yoy)} {'above' if yoy > 0 else 'below'} "
+                                    f"{fmt.date(year_ago, grain)}.")
+    score = 0.5 + min(0.4, abs(rel) / 2 + abs(z) / 50)
+    return Insight("change", sentence, score, evidence, _chart(context, series))
+
+
+def _drivers(context: Context, series: TimeSeries, prev_at: pd.Timestamp,
+             last_at: pd.Timestamp, total: float) -> list[Insight]:
+    times = context.roles.time_values
+    assert times is not None
+    end = last_at + pd.tseries.frequencies.to_offset(series.values.index.freq or "D")
+    window = (times >= prev_at) & (times < end)
+    rows = context.frame.loc[window]
+    period = np.where(times[window] >= last_at, "last", "prev")
+    found = []
+    for column in context.roles.categories[:4]:
+        table = rows.groupby([rows[column], period], observed=True)[series.measure].sum()
+        deltas = table.unstack(fill_value=0.0).reindex(columns=["prev", "last"], fill_value=0.0)
+        delta = (deltas["last"] - deltas["prev"]).sort_values(ascending=total < 0)
+        if delta.empty or np.sign(delta.iloc[0]) != np.sign(total):
+            continue
+        found.append(_driver_insight(context, series, column, delta, total, last_at))
+    found.sort(key=lambda item: -item.score)
+    return found[:2]
+
+
+def _driver_insight(context: Context, series: TimeSeries, column: str, delta: pd.Series,
+                    total: float, last_at: pd.Timestamp) -> Insight:
+    top, amount = str(delta.index[0]), float(delta.iloc[0])
+    share = amount / total
+    money = fmt.is_money(series.measure)
+    word = "rise" if total > 0 else "fall"
+    lead = "Most" if share >= 0.5 else "The largest part"
+    sentence = (f"{lead} of the {word} in {series.measure} in "
+                f"{fmt.date(last_at, series.grain)} came from {column} {top} "
+                f"({fmt.signed(amount, money=money)}, {fmt.percent(share)} of the change).")
+    evidence = {"measure": series.measure, "column": column, "value": top,
+                "contribution": amount, "total_change": total, "share": share,
+                "period": last_at,
+                "contributions": {str(k): float(v) for k, v in delta.head(5).items()}}
+    chart = ChartSpec(kind="bar", dataset=context.dataset, x=column, y=series.measure,
+                      top_n=10)
+    return Insight("driver", sentence, 0.45 + min(0.4, abs(share) / 3), evidence, chart)
 
 
 def anomalies(context: Context) -> list[Insight]:
     """Spikes, dips and level shifts, judged against trend and seasonality."""
-    raise Skip("Anomaly detection is not built yet.")
+    found = []
+    for measure in _measures(context):
+        series = measure_series(context, measure)
+        values = series.values.interpolate().dropna()
+        if len(values) < 10:
+            raise Skip(f"{measure}: fewer than 10 periods, too few to judge anomalies.")
+        found += [_anomaly_insight(context, series, item) for item in detect_anomalies(values)]
+    return found
+
+
+def _anomaly_insight(context: Context, series: TimeSeries, item: Anomaly) -> Insight:
+    money = fmt.is_money(series.measure)
+    when = fmt.date(item.at, _dgrain(series))
+    name = fmt.label(series.measure)
+    value, expected = fmt.number(item.value, money=money), fmt.number(item.expected, money=money)
+    if item.kind in ("spike", "dip"):
+        verb = "spiked" if item.kind == "spike" else "dipped"
+        usual = "the usual for a " + f"{item.at:%A}" if series.grain == "day" else "expected"
+        times = f"{fmt.ratio(item.value / item.expected)} " if item.expected > 0 and item.value > 0 else ""
+        sentence = f"{name} {verb} on {when} ({value}, {times}against {expected} {usual})."
+        if not times:
+            sentence = f"{name} {verb} on {when} ({value} against {expected} {usual})."
+    else:
+        verb = "rose" if item.kind == "shift up" else "dropped"
+        sentence = (f"{name} {verb} to a new level from {when}: about {value}, "
+                    f"against {expected} before.")
+    evidence = {"measure": series.measure, "at": item.at, "type": item.kind,
+                "value": item.value, "expected": item.expected, "robust_z": item.score,
+                "grain": series.grain}
+    score = 0.5 + min(0.4, item.score / 40)
+    return Insight("anomaly", sentence, score, evidence, _chart(context, series))
 
 
 def seasonality(context: Context) -> list[Insight]:
     """Weekly and yearly patterns ("Saturdays are 40% above average")."""
-    raise Skip("Seasonality detection is not built yet.")
+    found = []
+    for measure in _measures(context):
+        base = measure_series(context, measure)
+        step = base.values.index.to_series().diff().median()
+        if step <= pd.Timedelta(days=1) and len(base.values) >= 8:
+            daily = base if base.grain == "day" else measure_series(context, measure, "day")
+            found += _season(context, daily, 7, lambda i: i.dayofweek, "week")
+        if step <= pd.Timedelta(days=32):
+            monthly = base if base.grain == "month" else measure_series(context, measure, "month")
+            found += _season(context, monthly, 12, lambda i: i.month, "year")
+    return found
+
+
+_DAYS = ["Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays"]
+_MONTHS = ["", "January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"]
+
+
+def _season(context: Context, series: TimeSeries, period: int, key, cycle: str) -> list[Insight]:
+    from scipy import stats  # type: ignore[import-untyped]
+
+    values = series.values.interpolate().dropna()
+    if len(values) < 3 * period:
+        return []
+    level = values.rolling(period, center=True, min_periods=period // 2 + 1).mean()
+    detrended = values - level
+    groups = detrended.groupby(key(values.index))
+    if groups.ngroups < period or groups.size().min() < 2:
+        return []
+    _, p = stats.kruskal(*[g.dropna().to_numpy() for _, g in groups])
+    profile = groups.median()
+    mean_level = float(level.mean())
+    effect = float(profile.abs().max()) / abs(mean_level) if mean_level else math.inf
+    if p >= context.settings.significance or effect < MIN_SEASON_EFFECT / (3 if cycle == "year" else 1):
+        return []
+    return [_season_insight(context, series, profile, mean_level, cycle, float(p))]
+
+
+def _season_insight(context: Context, series: TimeSeries, profile: pd.Series,
+                    mean_level: float, cycle: str, p: float) -> Insight:
+    names = _DAYS if cycle == "week" else _MONTHS
+    high, low = profile.idxmax(), profile.idxmin()
+    money = fmt.is_money(series.measure)
+    name = fmt.label(series.measure)
+    if cycle == "week":
+        sentence = (f"{name}: {names[high]} are {fmt.percent(profile[high] / mean_level)} above "
+                    f"average and {names[low]} {fmt.percent(profile[low] / mean_level)} below.")
+    else:
+        sentence = (f"{name} follows a yearly cycle: highest in {names[high]} "
+                    f"({fmt.signed(profile[high], money=money)} against the trend), lowest in "
+                    f"{names[low]} ({fmt.signed(profile[low], money=money)}).")
+    evidence = {"measure": series.measure, "cycle": cycle, "peak": names[high],
+                "trough": names[low], "peak_effect": float(profile[high]),
+                "trough_effect": float(profile[low]), "average_level": mean_level,
+                "p_value": p, "profile": {names[k]: float(v) for k, v in profile.items()}}
+    score = 0.4 + min(0.4, float(profile.max() - profile.min()) / abs(mean_level))
+    return Insight("seasonality", sentence, score, evidence, _chart(context, series))
