@@ -314,3 +314,13 @@ def test_unknown_protocol_names_the_url() -> None:
         StoreError, match=r"Cannot open the store URL 'nosuchproto://bucket/x'"
     ):
         Store("nosuchproto://bucket/x")
+
+
+def test_storage_options_env_is_ignored_for_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NBDASH_STORE_OPTIONS", "not json")
+
+    store = Store(tmp_path)
+
+    assert store.write("d", pd.DataFrame({"a": [1]})) == 1

@@ -15,7 +15,13 @@ import pandas as pd
 
 from nbdash.errors import DatasetNotFoundError, StoreError
 from nbdash.store import crypto
-from nbdash.store._backends import MANIFEST, Backend, LocalBackend, open_backend
+from nbdash.store._backends import (
+    MANIFEST,
+    Backend,
+    LocalBackend,
+    is_url,
+    open_backend,
+)
 from nbdash.store.names import validate_dataset_name
 
 if TYPE_CHECKING:
@@ -81,7 +87,8 @@ class Store:
             raise ValueError(f"keep must be at least 1 version, got {keep}.")
         self.keep = keep
         self.encrypt = encrypt
-        self._backend: Backend = open_backend(root, _storage_options(storage_options))
+        options = _storage_options(storage_options) if is_url(root) else {}
+        self._backend: Backend = open_backend(root, options)
         self._key = None if key is None else crypto.decode_key(key)
         if encrypt:
             self._key = self._require_key("Encrypting the store")
