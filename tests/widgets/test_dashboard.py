@@ -267,3 +267,120 @@ def test_named_finds_the_latest_dashboard_of_that_name(
     second = Dashboard("lookup", sales_workspace, bridge=bridge)
     assert Dashboard.named("lookup") is second
     assert Dashboard.named("no such dashboard") is None
+
+
+# --- filters, tile menu, switching and export through front-end messages -----------
+
+MARKUP = "<img src=x onerror=alert(1)>"
+
+
+def send_with_buffers(widget: Dashboard, content: dict[str, Any]) -> tuple[Any, Any]:
+    sent: list[tuple[dict[str, Any], Any]] = []
+    original = widget.send
+    widget.send = lambda message, buffers=None: sent.append((message, buffers))  # type: ignore[method-assign]
+    try:
+        widget._dispatch(widget, content, [])
+    finally:
+        widget.send = original  # type: ignore[method-assign]
+    return sent[-1]
+
+
+@pytest.fixture
+def filtered_dashboard(sales_workspace: Workspace, bridge: NotebookBridge) -> Dashboard:
+    dash = Dashboard("filters", sales_workspace, bridge=bridge)
+    dash.add_chart(
+        ChartSpec(kind="bar", dataset="sales", x="region", y="revenue"), tile_id="bars"
+    )
+    dash.add_table("sales", tile_id="rows")
+    dash.add_filter("sales", "region", tile_id="region")
+    return dash
+
+
+def test_filter_messages_change_tiles_and_the_applied_bar(
+    filtered_dashboard: Dashboard, comm: FakeComm
+) -> None:
+    dash = filtered_dashboard
+    reply = send(dash, {"kind": "set_filter", "id": "1", "filter": "region",
+                        "values": ["North"]})  # fmt: skip
+    assert reply["result"] == {"active": True}
+    assert dash.tiles_content["rows"]["table"]["total_rows"] == 2
+    assert dash.applied_filters == [{"id": "region", "text": "region: North"}]
+    saved = comm.sets()[-1]["dashboards"]["filters"]["filters"]
+    assert saved[0]["values"] == ["North"]
+
+    send(dash, {"kind": "cross_filter", "id": "2", "tile": "bars",
+                "point": {"x": "East", "y": 12.5}})  # fmt: skip
+    assert dash.tiles_content["rows"]["table"]["total_rows"] == 0  # North and East
+
+    send(dash, {"kind": "clear_filters", "id": "3"})
+    assert dash.applied_filters == []
+    assert dash.tiles_content["rows"]["table"]["total_rows"] == 4
+
+
+def test_bad_messages_are_answered_with_what_was_expected(
+    filtered_dashboard: Dashboard,
+) -> None:
+    reply = send(filtered_dashboard, {"kind": "set_filter", "id": "1", "values": "x"})
+    assert "needs a non-empty string 'filter'" in reply["error"]
+    reply = send(
+        filtered_dashboard, {"kind": "cross_filter", "id": "2", "tile": "bars"}
+    )
+    assert "needs an object 'point'" in reply["error"]
+    reply = send(filtered_dashboard, {"kind": "edit_tile", "id": "3", "tile": "nope"})
+    assert "has no tile 'nope'" in reply["error"]
+
+
+def test_tile_menu_edit_duplicate_remove(filtered_dashboard: Dashboard) -> None:
+    dash = filtered_dashboard
+    send(dash, {"kind": "edit_tile", "id": "1", "tile": "bars", "title": MARKUP,
+                "chart": {"kind": "pie"}})  # fmt: skip
+    assert dash.model.spec.tile("bars").title == MARKUP
+    assert dash.tiles_content["bars"]["figure"]["data"][0]["type"] == "pie"
+
+    copy = send(dash, {"kind": "duplicate_tile", "id": "2", "tile": "bars"})["result"]
+    assert copy["tile"] in dash.tiles_content
+    send(dash, {"kind": "remove_tile", "id": "3", "tile": copy["tile"]})
+    assert [t.id for t in dash.model.spec.tiles] == ["bars", "rows", "region"]
+
+
+def test_switch_between_named_dashboards(
+    filtered_dashboard: Dashboard, comm: FakeComm
+) -> None:
+    dash = filtered_dashboard
+    send(dash, {"kind": "switch", "id": "1", "name": "second"})
+    assert dash.name == "second" and dash.model.spec.tiles == []
+    dash.add_text("Hello", tile_id="hi")
+    assert dash.names == ["filters", "second"]
+
+    send(dash, {"kind": "switch", "id": "2", "name": "filters"})
+    assert [t.id for t in dash.model.spec.tiles] == ["bars", "rows", "region"]
+    assert set(comm.sets()[-1]["dashboards"]) == {"filters", "second"}
+
+
+def test_html_export_is_a_whole_page_with_markup_as_text(
+    sales_frame: pd.DataFrame, bridge: NotebookBridge, tmp_path: Path
+) -> None:
+    ws = Workspace()
+    ws.put("sales", sales_frame.assign(region=[MARKUP, "South", MARKUP, "East"]))
+    dash = Dashboard("export", ws, bridge=bridge)
+    dash.add_chart(
+        ChartSpec(kind="bar", dataset="sales", x="region", y="revenue"), title=MARKUP
+    )
+    dash.add_table("sales", title=MARKUP)
+    dash.add_text(f"# {MARKUP}\n\n{MARKUP}")
+    dash.add_filter("sales", "region", label=MARKUP, tile_id="region")
+    dash.set_filter("region", values=[MARKUP, "East"])
+
+    message, buffers = send_with_buffers(dash, {"kind": "export_html", "id": "1"})
+    page = bytes(buffers[0]).decode("utf-8")
+    assert message["result"] == {"filename": "export.html", "size": len(buffers[0])}
+    assert page.startswith("<!DOCTYPE html>") and page.count("Plotly.newPlot") == 1
+    assert page.count("<img") == 0  # no markup from data was let through
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 6
+    # The figure JSON inside its script tag holds the label, and no "<" to end it.
+    start = page.index('class="nbdash-figure">') + len('class="nbdash-figure">')
+    figure = page[start : page.index("</script>", start)]
+    assert "onerror=alert(1)" in figure and "<" not in figure
+
+    path = tmp_path / "d.html"
+    assert dash.to_html(path) == path.read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import json
 import logging
 import shutil
 import threading
@@ -35,6 +36,7 @@ def dashboard_to_html(
     contents: Mapping[str, Mapping[str, Any]],
     *,
     images: bool = True,
+    interactive: bool = False,
 ) -> str:
     """Render a dashboard as static HTML: tiles on a 12-column CSS grid.
 
@@ -48,6 +50,9 @@ def dashboard_to_html(
     images
         Render charts as images with kaleido; False (or no Chromium found) shows
         each chart's data as a table instead.
+    interactive
+        Leave each chart as a placeholder and its figure JSON, for a page that
+        loads plotly.js (see :func:`dashboard_to_standalone_html`).
 
     Examples
     --------
@@ -66,7 +71,8 @@ def dashboard_to_html(
     ]
     for tile in tiles:
         place = spec.layout.get(tile.id)
-        body = _tile_body(tile, contents.get(tile.id, {}), pictures.get(tile.id))
+        content = contents.get(tile.id, {})
+        body = _tile_body(tile, content, pictures.get(tile.id), interactive)
         parts.append(_tile_html(tile, place, body))
     parts.append("</div>")
     return "\n".join(parts)
@@ -93,13 +99,141 @@ def _tile_html(tile: Tile, place: TileLayout | None, body: str) -> str:
     )
 
 
-def _tile_body(tile: Tile, content: Mapping[str, Any], picture: bytes | None) -> str:
+def dashboard_to_standalone_html(
+    spec: DashboardSpec,
+    contents: Mapping[str, Mapping[str, Any]],
+    applied: Sequence[Mapping[str, str]] = (),
+) -> str:
+    """A whole HTML document of the dashboard that opens with no kernel or server.
+
+    Charts stay interactive: plotly.js is inlined once (the copy shipped with the
+    ``plotly`` Python package) and each figure's JSON sits in its own
+    ``<script type="application/json">``. Tables, KPIs, text and insights are escaped
+    HTML; ``applied`` lists the active filters shown above the grid.
+
+    Examples
+    --------
+    >>> from nbdash.dashboard import DashboardSpec, Tile
+    >>> spec = DashboardSpec(name="d", tiles=[Tile(id="t", kind="text", text="<b>")])
+    >>> page = dashboard_to_standalone_html(spec, {"t": {"text": "<b>"}})
+    >>> page.startswith("<!DOCTYPE html>"), "&lt;b&gt;" in page
+    (True, True)
+    """
+    from plotly.offline import get_plotlyjs
+
+    grid = dashboard_to_html(spec, contents, images=False, interactive=True)
+    bar = ""
+    if applied:
+        items = "; ".join(_text(str(item.get("text", ""))) for item in applied)
+        bar = f'<p class="nbdash-applied">Filters applied: {items}</p>'
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_text(spec.name)}</title><style>{_STANDALONE_CSS}</style>"
+        f"<script>{get_plotlyjs()}</script></head><body>"
+        f"<h1>{_text(spec.name)}</h1>{bar}{grid}"
+        f"<script>{_DRAW_SCRIPT}</script></body></html>"
+    )
+
+
+# Draws every figure in its tile; figures are JSON data, never code or HTML.
+_DRAW_SCRIPT = """
+document.querySelectorAll('script.nbdash-figure').forEach(function (data) {
+  var figure = JSON.parse(data.textContent);
+  var target = data.previousElementSibling;
+  var layout = Object.assign({}, figure.layout || {}, {autosize: true,
+    margin: {l: 48, r: 16, t: 24, b: 40}});
+  delete layout.width; delete layout.height;
+  Plotly.newPlot(target, figure.data || [], layout,
+    {responsive: true, displaylogo: false});
+});
+"""
+
+_STANDALONE_CSS = (
+    "body{font-family:system-ui,sans-serif;margin:16px;color:#212121}"
+    "h1{font-size:1.4em}.nbdash-applied{color:#555}"
+    ".nbdash-plot{flex:1 1 auto;min-height:0;width:100%}"
+    ".nbdash-kpi-value{font-size:2em;font-weight:600}"
+    "@media (max-width:700px){.nbdash-static{grid-template-columns:1fr!important}"
+    ".nbdash-tile{grid-column:1 / -1!important}}"
+)
+
+
+def _figure_html(tile: Tile, figure: Mapping[str, Any]) -> str:
+    # "<", ">" and "&" escaped as JSON unicode escapes: the data cannot end the tag.
+    data = (
+        json.dumps(figure)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+    return (
+        f'<div class="nbdash-plot" data-tile="{_attr(tile.id)}"></div>'
+        f'<script type="application/json" class="nbdash-figure">{data}</script>'
+    )
+
+
+def kpi_html(kpi: Mapping[str, Any]) -> str:
+    """A KPI's value, change and periods as escaped HTML."""
+    change = kpi.get("change")
+    colour = "#777" if change is None else ("#1b7f3b" if change >= 0 else "#b00020")
+    return (
+        f'<div class="nbdash-kpi-value">{_text(str(kpi.get("value_text", "")))}</div>'
+        f'<div style="color:{colour}">{_text(str(kpi.get("change_text", "")))}</div>'
+        f'<div style="color:#777;font-size:small">{_text(str(kpi.get("period", "")))}'
+        f" vs {_text(str(kpi.get('previous_period', '')))}"
+        f" ({_text(str(kpi.get('previous_text', '')))})</div>"
+    )
+
+
+def insights_html(insights: Mapping[str, Any]) -> str:
+    """An insights tile's sentences as an escaped list."""
+    sentences = [str(s) for s in insights.get("sentences", [])]
+    if not sentences:
+        skipped = "; ".join(str(s) for s in insights.get("skipped", []))
+        return f'<p style="color:#777">No insights found. {_text(skipped)}</p>'
+    items = "".join(f"<li>{_text(sentence)}</li>" for sentence in sentences)
+    return f"<ul>{items}</ul>"
+
+
+def filter_html(state: Mapping[str, Any]) -> str:
+    """A filter's current selection as escaped text (exports are not interactive)."""
+    label = _text(str(state.get("label", "")))
+    if state.get("kind") == "categories":
+        values = state.get("values")
+        chosen = "all" if values is None else ", ".join(str(v) for v in values)
+    else:
+        low, high = state.get("low"), state.get("high")
+        both = low is None and high is None
+        chosen = (
+            "all"
+            if both
+            else f"{low if low is not None else '…'} to "
+            + (f"{high if high is not None else '…'}")
+        )
+    return f"<p>{label}: {_text(chosen)}</p>"
+
+
+def _tile_body(
+    tile: Tile,
+    content: Mapping[str, Any],
+    picture: bytes | None,
+    interactive: bool = False,
+) -> str:
     if "error" in content:
         return f'<p style="color:#b00020">{_text(str(content["error"]))}</p>'
     if "text" in content:
         return markdown_to_html(str(content["text"]))
     if "table" in content:
         return table_html(content["table"])
+    if "kpi" in content:
+        return kpi_html(content["kpi"])
+    if "insights" in content:
+        return insights_html(content["insights"])
+    if "filter" in content:
+        return filter_html(content["filter"])
+    if "figure" in content and interactive:
+        return _figure_html(tile, content["figure"])
     if "figure" in content:
         if picture is not None:
             source = "data:image/svg+xml;base64," + base64.b64encode(picture).decode()

@@ -9,6 +9,17 @@ every change. Messages from the front end:
 ``notebook_metadata {value}``
     the saved ``metadata["nbdash"]`` that the ``nbdash`` Voila template embeds in the
     page, for Voila's single-notebook mode where the kernel cannot find the file.
+``set_filter {filter, values | low, high}``, ``clear_filters {}``
+    a filter control changed; the "filters applied" bar's clear button.
+``cross_filter {tile, point: {x, y, label}}``
+    a bar or pie slice was clicked.
+``edit_tile {tile, title?, chart?, text?}``, ``duplicate_tile {tile}``,
+``remove_tile {tile}``
+    the tile menu.
+``switch {name}``
+    show another dashboard saved in the notebook.
+``export_html {}``
+    the standalone HTML page, returned as one buffer.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import weakref
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import traitlets
@@ -23,14 +35,16 @@ import traitlets
 from nbdash.dashboard import (
     DashboardModel,
     DashboardSpec,
+    Filter,
     NotebookBridge,
     Tile,
+    dashboard_names,
     locate_notebook,
     notebook_bridge,
     read_nbdash_metadata,
 )
 from nbdash.errors import SpecError
-from nbdash.widgets._base import NbdashWidget, handler, static_esm
+from nbdash.widgets._base import NbdashWidget, handler, static_esm, with_buffers
 
 if TYPE_CHECKING:
     from nbdash.charts import ChartSpec
@@ -80,7 +94,14 @@ class Dashboard(NbdashWidget):
     """The dashboard spec (tiles, layout, pipelines); the front end sees it as JSON."""
 
     tiles_content = traitlets.Dict().tag(sync=True)
-    """Each tile's content by id: ``figure``, ``table``, ``text`` or ``error``."""
+    """Each tile's content by id: ``figure``, ``table``, ``text``, ``kpi``,
+    ``insights``, ``filter`` or ``error``."""
+
+    applied_filters: traitlets.List[dict[str, str]] = traitlets.List().tag(sync=True)
+    """The active filters as ``{"id", "text"}``, listed in the "filters applied" bar."""
+
+    names: traitlets.List[str] = traitlets.List().tag(sync=True)
+    """The names of the dashboards saved in the notebook (this one included)."""
 
     _open: ClassVar[weakref.WeakValueDictionary[str, Dashboard]] = (
         weakref.WeakValueDictionary()
@@ -115,6 +136,8 @@ class Dashboard(NbdashWidget):
             spec=initial, tiles_content=dict(self._model.contents), **kwargs
         )
         self.set_trait("name", name)
+        self._refresh_names()
+        self.applied_filters = self._model.applied_filters()
 
         self._model.on_spec_change(self._push_spec)
         self._model.on_content_change(self._push_contents)
@@ -149,10 +172,91 @@ class Dashboard(NbdashWidget):
         self._changed_here = True
         return self._model.add_text(markdown, title=title, tile_id=tile_id)
 
+    def add_kpi(
+        self, chart: ChartSpec, title: str | None = None, tile_id: str | None = None
+    ) -> Tile:
+        """Add a KPI tile (latest period against the one before); saved at once."""
+        self._changed_here = True
+        return self._model.add_kpi(chart, title=title, tile_id=tile_id)
+
+    def add_insights(
+        self,
+        dataset: str,
+        settings: dict[str, Any] | None = None,
+        title: str | None = None,
+        tile_id: str | None = None,
+    ) -> Tile:
+        """Add a tile of the top insights found in ``dataset``; saved at once."""
+        self._changed_here = True
+        return self._model.add_insights(dataset, settings, title, tile_id)
+
+    def add_filter(
+        self,
+        dataset: str,
+        column: str,
+        kind: str | None = None,
+        *,
+        label: str = "",
+        tile_id: str | None = None,
+    ) -> Filter:
+        """Add a filter control on ``dataset``'s ``column``; saved at once.
+
+        See :meth:`DashboardModel.add_filter`.
+        """
+        self._changed_here = True
+        return self._model.add_filter(
+            dataset, column, kind, label=label, tile_id=tile_id
+        )
+
+    def set_filter(
+        self,
+        filter_id: str,
+        *,
+        values: list[Any] | None = None,
+        low: Any = None,
+        high: Any = None,
+    ) -> Filter:
+        """Select values or a range on a filter; the affected tiles redraw."""
+        self._changed_here = True
+        return self._model.set_filter(filter_id, values=values, low=low, high=high)
+
+    def clear_filters(self) -> None:
+        """Clear every filter's selection and every cross-filter."""
+        self._changed_here = True
+        self._model.clear_filters()
+
     def remove_tile(self, tile_id: str) -> None:
         """Remove the tile ``tile_id``; saved at once."""
         self._changed_here = True
         self._model.remove_tile(tile_id)
+
+    def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The dashboard as a standalone HTML page that opens with no kernel.
+
+        Charts stay interactive (plotly.js inlined once); the page is written to
+        ``path`` when given, and returned.
+        """
+        from nbdash.publish.static import dashboard_to_standalone_html
+
+        page = dashboard_to_standalone_html(
+            self._model.spec, self._model.contents, self._model.applied_filters()
+        )
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+            logger.info("dashboard %r exported to %s", self.name, path)
+        return page
+
+    def switch(self, name: str) -> None:
+        """Show the dashboard ``name`` saved in the notebook (a new one if absent)."""
+        self.save()
+        spec = DashboardSpec.from_metadata(self._saved, name) or DashboardSpec(
+            name=name
+        )
+        self.set_trait("name", name)
+        self._changed_here = False
+        self._model.replace_spec(spec)
+        Dashboard._open[name] = self
+        self._refresh_names()
 
     def save(self) -> None:
         """Push the spec into the notebook's ``metadata["nbdash"]`` (the user saves it).
@@ -180,6 +284,73 @@ class Dashboard(NbdashWidget):
         self._changed_here = True
         self._model.update_layout(items)
         return {"tiles": len(items)}
+
+    @handler("set_filter")
+    def _on_set_filter(
+        self, content: dict[str, Any], _buffers: list[memoryview]
+    ) -> Any:
+        filter_id = _string(content, "filter")
+        values = content.get("values")
+        if values is not None and not isinstance(values, list):
+            raise SpecError(
+                f"set_filter 'values' must be a list or null; got {values!r}."
+            )
+        item = self.set_filter(
+            filter_id, values=values, low=content.get("low"), high=content.get("high")
+        )
+        return {"active": item.is_active()}
+
+    @handler("clear_filters")
+    def _on_clear_filters(self, _content: Any, _buffers: list[memoryview]) -> Any:
+        self.clear_filters()
+        return {"filters": len(self._model.spec.filters)}
+
+    @handler("cross_filter")
+    def _on_cross_filter(
+        self, content: dict[str, Any], _buffers: list[memoryview]
+    ) -> Any:
+        point = content.get("point")
+        if not isinstance(point, dict):
+            raise SpecError(f"cross_filter needs an object 'point'; got {point!r}.")
+        self._changed_here = True
+        item = self._model.cross_filter(_string(content, "tile"), point)
+        return {"filter": None if item is None else item.describe()}
+
+    @handler("edit_tile")
+    def _on_edit_tile(self, content: dict[str, Any], _buffers: list[memoryview]) -> Any:
+        chart = content.get("chart")
+        if chart is not None and not isinstance(chart, dict):
+            raise SpecError(f"edit_tile 'chart' must be an object; got {chart!r}.")
+        title, text = content.get("title"), content.get("text")
+        self._changed_here = True
+        tile = self._model.edit_tile(
+            _string(content, "tile"),
+            title=None if title is None else str(title),
+            chart=chart,
+            text=None if text is None else str(text),
+        )
+        return {"tile": tile.id}
+
+    @handler("duplicate_tile")
+    def _on_duplicate(self, content: dict[str, Any], _buffers: list[memoryview]) -> Any:
+        self._changed_here = True
+        return {"tile": self._model.duplicate_tile(_string(content, "tile")).id}
+
+    @handler("remove_tile")
+    def _on_remove(self, content: dict[str, Any], _buffers: list[memoryview]) -> Any:
+        self.remove_tile(_string(content, "tile"))
+        return {"tiles": len(self._model.spec.tiles)}
+
+    @handler("switch")
+    def _on_switch(self, content: dict[str, Any], _buffers: list[memoryview]) -> Any:
+        self.switch(_string(content, "name"))
+        return {"name": self.name}
+
+    @handler("export_html")
+    def _on_export_html(self, _content: Any, _buffers: list[memoryview]) -> Any:
+        page = self.to_html().encode("utf-8")
+        filename = f"{_safe_filename(self.name)}.html"
+        return with_buffers({"filename": filename, "size": len(page)}, [page])
 
     @handler("notebook_metadata")
     def _on_notebook_metadata(
@@ -225,8 +396,15 @@ class Dashboard(NbdashWidget):
             self._model.replace_spec(merged)
 
     def _push_spec(self, spec: DashboardSpec) -> None:
-        self.spec = spec
+        with self.hold_sync():
+            self.spec = spec
+            self.applied_filters = self._model.applied_filters()
         self.save()
+        self._refresh_names()
+
+    def _refresh_names(self) -> None:
+        names = set(dashboard_names(self._saved)) | {self.name}
+        self.names = sorted(names)
 
     def _push_contents(self, _tile_ids: set[str]) -> None:
         self.tiles_content = dict(self._model.contents)
@@ -246,6 +424,19 @@ class Dashboard(NbdashWidget):
         return data, metadata
 
 
+def _string(content: dict[str, Any], key: str) -> str:
+    value = content.get(key)
+    if not isinstance(value, str) or not value:
+        message = f"The message needs a non-empty string {key!r}; got {value!r}."
+        raise SpecError(message)
+    return value
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_ " else "_" for c in name).strip()
+    return cleaned or "dashboard"
+
+
 def _merge(live: DashboardSpec, local: DashboardSpec) -> DashboardSpec:
     known = {tile.id for tile in live.tiles}
     added = [tile for tile in local.tiles if tile.id not in known]
@@ -256,10 +447,13 @@ def _merge(live: DashboardSpec, local: DashboardSpec) -> DashboardSpec:
         if tile.id in local.layout:
             layout[tile.id] = local.layout[tile.id]
     pipelines = {**local.pipelines, **live.pipelines}
+    known_filters = {item.id for item in live.filters}
+    filters = [*live.filters, *(f for f in local.filters if f.id not in known_filters)]
     return live.model_copy(
         update={
             "tiles": [*live.tiles, *added],
             "layout": layout,
             "pipelines": pipelines,
+            "filters": filters,
         }
     )
