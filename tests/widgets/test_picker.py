@@ -74,7 +74,7 @@ def test_suggestions_are_titled_specs_of_the_dataset(picker: ChartPicker) -> Non
     for suggestion in picker.suggestions:
         assert suggestion["dataset"] == "sales"
         assert suggestion["title"]
-        assert suggestion["kind"] in {"line", "bar", "pie"}
+        assert suggestion["kind"] in set(picker.choices["kinds"])
         assert suggestion["x"] in names
 
     assert picker.spec["x"] == picker.suggestions[0]["x"]
@@ -182,3 +182,83 @@ def test_static_fallback_describes_the_spec_as_text(picker: ChartPicker) -> None
     assert "&lt;script&gt;" in data["text/html"]
     assert "<script>" not in data["text/html"]
     assert "<td>region</td>" in data["text/html"]
+
+
+def test_previews_are_small_figures_of_each_suggestion(picker: ChartPicker) -> None:
+    assert len(picker.previews) == len(picker.suggestions)
+    for preview, suggestion in zip(picker.previews, picker.suggestions, strict=True):
+        if suggestion["kind"] == "kpi":
+            assert preview["layout"]["annotations"], "a KPI preview is its numbers"
+            continue
+        assert preview["data"], suggestion
+        assert preview["layout"]["showlegend"] is False
+        assert "title" not in preview["layout"]
+
+
+def test_choices_list_every_kind_and_format(picker: ChartPicker) -> None:
+    assert picker.choices["kinds"] == [
+        "line", "area", "bar", "pie", "donut", "scatter", "histogram", "box",
+        "heatmap", "kpi",
+    ]  # fmt: skip
+    formats = {choice["value"] for choice in picker.choices["number_formats"]}
+    assert {"", ",.0f", "$,.2f", ".1%"} <= formats
+    assert "colorblind" in picker.choices["palettes"]
+
+
+def test_new_kinds_and_options_through_the_spec_trait(picker: ChartPicker) -> None:
+    picker.spec = {
+        "kind": "bar", "x": "region", "y": "revenue", "horizontal": True,
+        "number_format": "$,.2f", "sort": "label_asc",
+    }  # fmt: skip
+
+    assert picker.error == ""
+    trace = picker.figure["data"][0]
+    assert trace["orientation"] == "h"
+    assert values(trace["y"]) == ["East", "North", "South"]
+    assert values(trace["x"]) == [12.5, 15.5, 4.0]
+    assert picker.figure["layout"]["xaxis"]["tickformat"] == "$,.2f"
+
+
+def test_bad_option_is_rejected_with_the_reason(picker: ChartPicker) -> None:
+    picker.spec = BAR_BY_REGION
+
+    picker.spec = {**BAR_BY_REGION, "number_format": "<b>"}
+
+    assert picker.spec["number_format"] == ""
+    assert "number_format '<b>' is not a d3 number format" in picker.error
+
+
+def test_download_data_sends_the_plotted_rows_as_csv(picker: ChartPicker) -> None:
+    picker.spec = BAR_BY_REGION
+    sent: list[tuple[dict[str, Any], list[Any]]] = []
+    original = picker.send
+    picker.send = lambda message, buffers=None: sent.append((message, buffers))  # type: ignore[method-assign]
+    try:
+        picker._dispatch(picker, {"kind": "download_data", "id": "7"}, [])
+    finally:
+        picker.send = original  # type: ignore[method-assign]
+
+    message, buffers = sent[0]
+    assert message["result"]["filename"] == "sales-bar.csv"
+    rows = bytes(buffers[0]).decode().splitlines()
+    assert rows == ["region,revenue", "North,15.5", "East,12.5", "South,4.0"]
+
+
+def test_zoom_replies_with_the_visible_points(sales_workspace: Workspace) -> None:
+    n = 20_000
+    frame = pd.DataFrame(
+        {"t": np.arange(n, dtype=float), "v": np.sin(np.arange(n) / 100.0)}
+    )
+    sales_workspace.put("signal", frame)
+    picker = ChartPicker("signal", workspace=sales_workspace)
+    picker.spec = {"kind": "line", "x": "t", "y": "v"}
+    assert len(values(picker.figure["data"][0]["x"])) <= 4000
+
+    reply = send(picker, {"kind": "zoom", "id": "8", "x_range": [100.5, 300.5]})[0]
+
+    x = values(reply["result"]["data"][0]["x"])
+    assert x == [float(t) for t in range(100, 302)]  # 101..300 and one each side
+    whole = send(picker, {"kind": "zoom", "id": "9", "x_range": None})[0]
+    assert len(values(whole["result"]["data"][0]["x"])) <= 4000
+    bad = send(picker, {"kind": "zoom", "id": "10", "x_range": "all"})[0]
+    assert "A zoom needs x_range [low, high]" in bad["error"]

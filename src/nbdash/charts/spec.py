@@ -256,7 +256,11 @@ class ChartSpec(SpecModel):
         return chart_data(self, frame).notes
 
     def to_figure(
-        self, frame: pd.DataFrame, *, x_range: XRange | None = None
+        self,
+        frame: pd.DataFrame,
+        *,
+        x_range: XRange | None = None,
+        point_budget: int = 4000,
     ) -> go.Figure:
         """Return the chart as a :class:`plotly.graph_objects.Figure`.
 
@@ -268,21 +272,29 @@ class ChartSpec(SpecModel):
             The visible ``(low, high)`` x range after a zoom: long line, area and
             scatter series are cut to it before downsampling, so the view gets
             full detail. None draws everything.
+        point_budget
+            The most points per line, area or scatter series (small previews
+            take fewer); longer series are downsampled keeping their shape.
         """
         from nbdash.charts.figure import build_figure
 
-        return build_figure(self, frame, x_range=x_range)
+        return build_figure(self, frame, x_range=x_range, point_budget=point_budget)
 
     def figure_json(
-        self, frame: pd.DataFrame, *, x_range: XRange | None = None
+        self,
+        frame: pd.DataFrame,
+        *,
+        x_range: XRange | None = None,
+        point_budget: int = 4000,
     ) -> dict[str, Any]:
-        """Return :meth:`to_figure` as the plain JSON dict the front end draws."""
-        import json
+        """Return the figure as the plotly JSON dict a front end draws.
 
-        result: dict[str, Any] = json.loads(
-            self.to_figure(frame, x_range=x_range).to_json()
-        )
-        return result
+        The same figure as :meth:`to_figure` (same options), built without plotly's
+        validation, with numeric arrays as typed base64 arrays.
+        """
+        from nbdash.charts.figure import View, figure_json
+
+        return figure_json(self, frame, View(x_range, point_budget))
 
     def kpi(self, frame: pd.DataFrame) -> Kpi:
         """Return the KPI: the last period's value and its change on the one before.

@@ -1,14 +1,14 @@
 """The ChartPicker widget: choose a suggested chart, edit it, add it to a dashboard.
 
 The ``spec`` trait (a :class:`~nbdash.charts.ChartSpec` as JSON) is validated here on
-every change; ``figure`` is the Plotly JSON of the spec drawn from the aggregated data,
-so it stays small however large the dataset is.
+every change; ``figure`` is the Plotly JSON of the spec drawn from the aggregated data
+(long series downsampled), so it stays small however large the dataset is. A zoom in
+the front end asks for the visible range again at full resolution (``zoom``).
 """
 
 from __future__ import annotations
 
 import html
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ import pydantic
 import traitlets
 
 from nbdash.errors import NbdashError, SpecError, check_columns
-from nbdash.widgets._base import NbdashWidget, handler, static_esm
+from nbdash.widgets._base import NbdashWidget, handler, static_esm, with_buffers
 from nbdash.widgets.builder import describe_columns
 
 if TYPE_CHECKING:
@@ -27,14 +27,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# The spec fields that name a column of the dataset.
-COLUMN_FIELDS = ("x", "y", "color")
+# Suggestion previews are thumbnails: a few hundred points per series are plenty.
+PREVIEW_POINTS = 300
 
 # What a spec that cannot be drawn raises: ours, or pandas' and plotly's own.
 _DRAW_ERRORS = (NbdashError, KeyError, ValueError, TypeError)
 
 # The spec fields the static fallback lists, in this order.
-DESCRIBED_FIELDS = ("title", "kind", "x", "y", "agg", "bucket", "color", "top_n")
+DESCRIBED_FIELDS = (
+    "title", "kind", "x", "y", "measures", "agg", "bucket", "color", "size", "top_n",
+    "sort", "rolling", "bins", "number_format", "date_format", "palette",
+)  # fmt: skip
 
 
 def chart_title(spec: dict[str, Any]) -> str:
@@ -76,6 +79,12 @@ class ChartPicker(NbdashWidget):
     suggestions: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     """Suggested chart specs as JSON, best first, each with a title."""
 
+    previews: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    """Small Plotly figures of the suggestions, in the same order ({} if one fails)."""
+
+    choices = traitlets.Dict().tag(sync=True)
+    """The values the option controls offer: kinds, aggregations, formats, palettes."""
+
     spec = traitlets.Dict().tag(sync=True)
     """The chosen chart spec as JSON, validated on every change."""
 
@@ -98,6 +107,7 @@ class ChartPicker(NbdashWidget):
         self._dashboard = dashboard
         self._settling = False
         super().__init__(dataset=dataset, has_dashboard=dashboard is not None, **kwargs)
+        self.choices = option_choices()
 
         self._load()
         self.observe(self._on_spec, names=["spec"])
@@ -136,9 +146,12 @@ class ChartPicker(NbdashWidget):
         from nbdash.charts import suggest_charts
 
         frame = self._workspace.get(self.dataset)
-        suggested = [self._titled(spec) for spec in suggest_charts(frame, self.dataset)]
-        self.columns = describe_columns(frame)
-        self.suggestions = suggested
+        specs = suggest_charts(frame, self.dataset)
+        suggested = [self._titled(spec) for spec in specs]
+        with self.hold_sync():
+            self.columns = describe_columns(frame)
+            self.suggestions = suggested
+            self.previews = [_preview(spec, frame) for spec in specs]
 
         for candidate in (self.spec, *suggested[:1]):
             if not candidate:
@@ -155,7 +168,7 @@ class ChartPicker(NbdashWidget):
 
     def _titled(self, spec: ChartSpec) -> dict[str, Any]:
         data = spec.model_dump(mode="json")
-        return {**data, "title": chart_title(data)}
+        return {**data, "title": spec.display_title}
 
     def _validate(self, data: Any, frame: pd.DataFrame | None = None) -> ChartSpec:
         from nbdash.charts import ChartSpec
@@ -175,10 +188,7 @@ class ChartPicker(NbdashWidget):
 
         if frame is None:
             frame = self._workspace.get(self.dataset)
-        named = [getattr(spec, field, None) for field in COLUMN_FIELDS]
-        check_columns(
-            [name for name in named if name], frame.columns, dataset=self.dataset
-        )
+        check_columns(spec.used_columns, frame.columns, dataset=self.dataset)
         return spec
 
     def _draw(
@@ -186,8 +196,7 @@ class ChartPicker(NbdashWidget):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The normal JSON of spec ``data`` and its Plotly figure JSON."""
         spec = self._validate(data, frame)
-        figure = json.loads(spec.to_figure(frame).to_json())
-        return spec.model_dump(mode="json"), figure
+        return spec.model_dump(mode="json"), spec.figure_json(frame)
 
     def _set_spec_quietly(self, value: dict[str, Any]) -> None:
         # The observer would validate and draw again what was just drawn.
@@ -233,7 +242,7 @@ class ChartPicker(NbdashWidget):
     ) -> dict[str, Any]:
         dashboard = self._resolve_dashboard()
         spec = self.chart_spec
-        title = content.get("title") or chart_title(self.spec)
+        title = content.get("title") or spec.display_title
         if not isinstance(title, str):
             raise SpecError(
                 f"A chart title must be a string; got {type(title).__name__}."
@@ -242,6 +251,30 @@ class ChartPicker(NbdashWidget):
         tile = dashboard.add_chart(spec, title=title)
         logger.info("added chart %r of %s to a dashboard", title, self.dataset)
         return {"title": title, "tile": getattr(tile, "id", None)}
+
+    @handler("zoom")
+    def _zoom(
+        self, content: dict[str, Any], _buffers: list[memoryview]
+    ) -> dict[str, Any]:
+        """Redraw the traces for the visible x range (None: the whole range)."""
+        spec = self.chart_spec
+        x_range = _x_range(content.get("x_range"))
+        if not spec.is_zoomable:
+            return {"data": self.figure.get("data", []), "resampled": False}
+
+        figure = spec.figure_json(self._workspace.get(self.dataset), x_range=x_range)
+        logger.debug("zoom of %s to %r", self.dataset, x_range)
+        return {"data": figure["data"], "resampled": True}
+
+    @handler("download_data")
+    def _download_data(
+        self, _content: dict[str, Any], _buffers: list[memoryview]
+    ) -> Any:
+        """The chart's plotted data as CSV bytes, formula-safe."""
+        payload = self.chart_spec.to_csv(self._workspace.get(self.dataset))
+        name = f"{self.dataset}-{self.chart_spec.kind}.csv"
+        result = {"filename": name, "mime": "text/csv", "size": len(payload)}
+        return with_buffers(result, [payload])
 
     def _resolve_dashboard(self) -> Dashboard:
         if self._dashboard is None:
@@ -276,6 +309,58 @@ def describe_spec_html(spec: dict[str, Any], dataset: str) -> str:
         if value not in (None, ""):
             rows.append(f"<tr><th>{field}</th><td>{html.escape(str(value))}</td></tr>")
     return f"<table class='nbdash-chart-spec'>{''.join(rows)}</table>"
+
+
+def option_choices() -> dict[str, Any]:
+    """What the picker's option controls offer, from the chart modules' own lists."""
+    from nbdash.charts.format import DATE_FORMATS, NUMBER_FORMATS, PALETTES
+    from nbdash.charts.spec import KINDS
+
+    def labelled(values: dict[str, str]) -> list[dict[str, str]]:
+        return [{"value": key, "label": label} for key, label in values.items()]
+
+    return {
+        "kinds": list(KINDS),
+        "aggs": ["sum", "mean", "median", "min", "max", "count"],
+        "buckets": ["day", "week", "month", "quarter", "year"],
+        "sorts": ["auto", "value_desc", "value_asc", "label_asc", "label_desc"],
+        "number_formats": labelled(NUMBER_FORMATS),
+        "date_formats": labelled(DATE_FORMATS),
+        "palettes": list(PALETTES),
+    }
+
+
+def _preview(spec: ChartSpec, frame: pd.DataFrame) -> dict[str, Any]:
+    """A thumbnail of ``spec``: few points, no titles or legend, small margins."""
+    try:
+        figure = spec.figure_json(frame, point_budget=PREVIEW_POINTS)
+    except _DRAW_ERRORS as exc:
+        logger.debug("no preview for %s: %s", spec.display_title, exc)
+        return {}
+    layout = figure.get("layout", {})
+    small = {key: layout[key] for key in ("barmode", "annotations") if key in layout}
+    for annotation in small.get("annotations", []):
+        annotation["font"] = {**annotation.get("font", {}), "size": 14}
+    compact = {"margin": {"l": 4, "r": 4, "t": 4, "b": 4}, "showlegend": False}
+    axes = {"xaxis": {"visible": False}, "yaxis": {"visible": False}}
+    return {"data": figure["data"], "layout": {**small, **compact, **axes}}
+
+
+def _x_range(value: Any) -> tuple[Any, Any] | None:
+    """A zoom message's ``x_range``: None, or two numbers or date strings."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(bound, str | int | float) for bound in value)
+    ):
+        return value[0], value[1]
+    message = (
+        "A zoom needs x_range [low, high] of numbers or dates, or null for the whole "
+        f"range; received {value!r}."
+    )
+    raise SpecError(message)
 
 
 def _find_dashboard(name: str) -> Dashboard:
