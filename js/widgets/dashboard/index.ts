@@ -1,24 +1,23 @@
-// The Dashboard view: a gridstack grid with one item per tile. Charts are drawn with
-// plotly inside this one widget; drags and resizes go back to the kernel as `layout`
-// messages, which validates them and saves them in the notebook.
+// The Dashboard view: a toolbar (dashboard selector, HTML export), a "filters applied"
+// bar, and a gridstack grid with one item per tile. Charts are drawn with plotly (loaded
+// once, lazily) inside this one widget. Every gesture goes to the kernel as a message;
+// the kernel validates it, recomputes only the affected tiles and saves the spec.
 import { GridStack, type GridItemHTMLElement, type GridStackNode } from "gridstack";
 import gridCss from "gridstack/dist/gridstack.min.css";
 import { Rpc, type AnyModel } from "../../shared/rpc";
 import { h, injectStyle, errorBanner, debounce } from "../../shared/ui";
-import { loadPlotly, plotlyIfLoaded } from "../../shared/plotly";
-import { currentTheme, themeLayout, onThemeChange } from "../../shared/theme";
+import { plotlyIfLoaded } from "../../shared/plotly";
+import { onThemeChange } from "../../shared/theme";
 import baseCss from "../../shared/base.css";
 import css from "./style.css";
+import { drawChart, drawFilter, drawInsights, drawKpi, drawTable, drawText, type TileActions, type TileContent } from "./tiles";
+import { editForm, type EditableTile } from "./editor";
 
 const LAYOUT_DELAY_MS = 300;
 const CELL_HEIGHT_PX = 80;
+const COLUMNS = 12;
+const NARROW_PX = 700;
 const METADATA_SCRIPT_ID = "nbdash-notebook-metadata";
-
-interface TileSpec {
-  id: string;
-  kind: "chart" | "table" | "text";
-  title?: string;
-}
 
 interface Place {
   x: number;
@@ -29,91 +28,26 @@ interface Place {
 
 interface DashboardSpec {
   name: string;
-  tiles: TileSpec[];
+  tiles: EditableTile[];
   layout: Record<string, Place>;
-}
-
-interface Figure {
-  data?: unknown[];
-  layout?: Record<string, unknown>;
-}
-
-interface TableContent {
-  columns: string[];
-  rows: unknown[][];
-  total_rows?: number;
-}
-
-interface TileContent {
-  figure?: Figure;
-  table?: TableContent;
-  text?: string;
-  error?: string;
 }
 
 interface LayoutItem extends Place {
   id: string;
 }
 
+interface AppliedFilter {
+  id: string;
+  text: string;
+}
+
 interface TileView {
   item: GridItemHTMLElement;
+  frame: HTMLElement;
   title: HTMLElement;
   body: HTMLElement;
   drawn: string;
-}
-
-function drawText(body: HTMLElement, markdown: string): void {
-  // Paragraphs and "#" headings only; every string goes in as textContent.
-  for (const block of markdown.replace(/\r\n/g, "\n").split(/\n\s*\n/)) {
-    const trimmed = block.trim();
-    if (!trimmed) continue;
-    const heading = /^(#{1,6})\s+(.*)$/s.exec(trimmed);
-    const tag = heading ? (`h${Math.min(heading[1].length + 1, 6)}` as "h2") : "p";
-    body.appendChild(h(tag, { text: heading ? heading[2] : trimmed }));
-  }
-}
-
-function drawTable(body: HTMLElement, table: TableContent): void {
-  const head = h("tr", {}, table.columns.map((name) => h("th", { text: String(name) })));
-  const rows = table.rows.map((row) =>
-    h("tr", {}, row.map((value) => h("td", { text: value === null || value === undefined ? "" : String(value) }))),
-  );
-  body.appendChild(h("table", { className: "nbdash-tile-table" }, [h("thead", {}, [head]), h("tbody", {}, rows)]));
-  const total = table.total_rows ?? table.rows.length;
-  if (total > table.rows.length) {
-    body.appendChild(h("div", { className: "nbdash-tile-note", text: `First ${table.rows.length} of ${total} rows.` }));
-  }
-}
-
-function drawChart(body: HTMLElement, figure: Figure): void {
-  const layout: Record<string, unknown> = { ...(figure.layout ?? {}), autosize: true, margin: { l: 48, r: 16, t: 24, b: 40 } };
-  delete layout.width;
-  delete layout.height;
-  loadPlotly()
-    .then((Plotly) => Plotly.react(body, figure.data ?? [], themeLayout(layout, currentTheme(body)), { responsive: true, displaylogo: false }))
-    .catch((error: Error) => body.replaceChildren(h("div", { className: "nbdash-tile-error", text: `Chart not drawn: ${error.message}` })));
-}
-
-function drawContent(view: TileView, content: TileContent | undefined): void {
-  const key = JSON.stringify(content ?? null);
-  if (key === view.drawn) return;
-  view.drawn = key;
-  if (view.body.classList.contains("nbdash-chart")) plotlyIfLoaded()?.purge(view.body);
-  view.body.replaceChildren();
-  view.body.className = "nbdash-tile-body";
-
-  if (!content) {
-    view.body.appendChild(h("div", { className: "nbdash-tile-note", text: "Computing..." }));
-  } else if (content.error !== undefined) {
-    view.body.appendChild(h("div", { className: "nbdash-tile-error", text: content.error }));
-  } else if (content.figure) {
-    view.body.classList.add("nbdash-chart");
-    drawChart(view.body, content.figure);
-  } else if (content.table) {
-    drawTable(view.body, content.table);
-  } else if (content.text !== undefined) {
-    drawText(view.body, content.text);
-  }
+  editing: boolean;
 }
 
 function savedMetadata(): unknown | undefined {
@@ -127,44 +61,156 @@ function savedMetadata(): unknown | undefined {
   }
 }
 
+function iconButton(label: string, symbol: string, onClick: () => void): HTMLButtonElement {
+  const node = h("button", { className: "nbdash-icon", text: symbol, title: label, attrs: { type: "button", "aria-label": label } });
+  node.addEventListener("click", (event) => {
+    event.stopPropagation();
+    onClick();
+  });
+  return node;
+}
+
+function download(bytes: DataView, filename: string): void {
+  const blob = new Blob([bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer], { type: "text/html" });
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { attrs: { href: url, download: filename } });
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function drawContent(view: TileView, content: TileContent | undefined, actions: TileActions): void {
+  const key = JSON.stringify(content ?? null);
+  if (key === view.drawn || view.editing) return;
+  view.drawn = key;
+  if (view.body.classList.contains("nbdash-chart")) plotlyIfLoaded()?.purge(view.body);
+  view.body.replaceChildren();
+  view.body.className = "nbdash-tile-body";
+  delete view.body.dataset.drawn;
+
+  if (!content) view.body.appendChild(h("div", { className: "nbdash-tile-note", text: "Computing..." }));
+  else if (content.error !== undefined) view.body.appendChild(h("div", { className: "nbdash-tile-error", text: content.error }));
+  else if (content.figure) {
+    view.body.classList.add("nbdash-chart");
+    drawChart(view.body, content.figure, actions);
+  } else if (content.table) drawTable(view.body, content.table);
+  else if (content.kpi) drawKpi(view.body, content.kpi);
+  else if (content.insights) drawInsights(view.body, content.insights);
+  else if (content.filter) drawFilter(view.body, content.filter, actions);
+  else if (content.text !== undefined) drawText(view.body, content.text);
+}
+
 function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () => void {
   const rpc = new Rpc(model);
   const container = h("div", { className: "nbdash-root nbdash-dashboard" });
   injectStyle(container, gridCss + baseCss + css);
   const banner = errorBanner(model, container);
+  const report = (error: Error) => banner.show(error.message);
+  const call = (kind: string, fields: Record<string, unknown> = {}) => rpc.request(kind, fields).catch(report);
+
+  const picker = h("select", { className: "nbdash-dashboard-select", attrs: { "aria-label": "Dashboard" } });
+  const exportButton = h("button", { className: "nbdash-button nbdash-export", text: "Export HTML", attrs: { type: "button" } });
+  const toolbar = h("div", { className: "nbdash-toolbar" }, [picker, exportButton]);
+  const appliedList = h("span", { className: "nbdash-applied-list" });
+  const clearButton = h("button", { className: "nbdash-button nbdash-clear-filters", text: "Clear filters", attrs: { type: "button" } });
+  const appliedBar = h("div", { className: "nbdash-applied", attrs: { role: "status" } }, [h("span", { text: "Filters applied: " }), appliedList, clearButton]);
   const empty = h("div", { className: "nbdash-empty", text: "No tiles yet: add charts, tables or text from Python or the chart picker." });
   const gridEl = h("div", { className: "grid-stack" });
-  container.append(empty, gridEl);
+  container.append(toolbar, appliedBar, empty, gridEl);
   root.appendChild(container);
 
   const grid = GridStack.init(
-    { column: 12, cellHeight: CELL_HEIGHT_PX, float: false, margin: 4, handle: ".nbdash-tile-title" },
+    {
+      column: COLUMNS,
+      cellHeight: CELL_HEIGHT_PX,
+      float: false,
+      margin: 4,
+      handle: ".nbdash-tile-title",
+      columnOpts: { breakpoints: [{ w: NARROW_PX, c: 1 }], layout: "list" },
+    },
     gridEl,
   );
   const views = new Map<string, TileView>();
   let applying = false;
 
   const sendLayout = debounce(() => {
+    // A narrow screen shows one column; its positions are not the saved layout.
+    if (grid.getColumn() !== COLUMNS) return;
     const items: LayoutItem[] = grid.getGridItems().flatMap((item) => {
       const node: GridStackNode | undefined = item.gridstackNode;
       if (!node || typeof node.id !== "string") return [];
       return [{ id: node.id, x: node.x ?? 0, y: node.y ?? 0, w: node.w ?? 1, h: node.h ?? 1 }];
     });
-    rpc.request("layout", { items }).catch((error: Error) => banner.show(error.message));
+    call("layout", { items });
   }, LAYOUT_DELAY_MS);
 
-  function addTile(tile: TileSpec, place: Place | undefined): TileView {
+  function actionsFor(tileId: string): TileActions {
+    return {
+      crossFilter: (point) => call("cross_filter", { tile: tileId, point }),
+      setFilter: (filter, selection) => call("set_filter", { filter, ...selection }),
+    };
+  }
+
+  function currentSpec(): DashboardSpec {
+    return (model.get("spec") ?? { name: "", tiles: [], layout: {} }) as DashboardSpec;
+  }
+
+  function resizeChart(view: TileView): void {
+    if (view.body.classList.contains("nbdash-chart")) plotlyIfLoaded()?.Plots.resize(view.body);
+  }
+
+  function startEditing(id: string): void {
+    const view = views.get(id);
+    const tile = currentSpec().tiles.find((t) => t.id === id);
+    if (!view || !tile) return;
+    const stop = () => {
+      view.editing = false;
+      view.drawn = "";
+      syncContent();
+    };
+    const form = editForm(
+      tile,
+      (edit) => {
+        const fields: Record<string, unknown> = { tile: id, title: edit.title };
+        if (edit.chart && Object.keys(edit.chart).length) fields.chart = edit.chart;
+        if (edit.text !== undefined) fields.text = edit.text;
+        rpc.request("edit_tile", fields).then(stop, report);
+      },
+      stop,
+    );
+    if (view.body.classList.contains("nbdash-chart")) plotlyIfLoaded()?.purge(view.body);
+    view.editing = true;
+    view.body.className = "nbdash-tile-body";
+    view.body.replaceChildren(form);
+  }
+
+  function toggleFullScreen(view: TileView): void {
+    const on = view.frame.classList.toggle("nbdash-fullscreen");
+    view.item.classList.toggle("nbdash-fullscreen-item", on);
+    requestAnimationFrame(() => resizeChart(view));
+  }
+
+  function addTile(tile: EditableTile, place: Place | undefined): TileView {
     const title = h("div", { className: "nbdash-tile-title", text: tile.title ?? "" });
     const body = h("div", { className: "nbdash-tile-body" });
-    const content = h("div", { className: "grid-stack-item-content" }, [title, body]);
-    const element = h("div", { className: "grid-stack-item" }, [content]);
+    const menu = h("div", { className: "nbdash-tile-menu" });
+    const frame = h("div", { className: "grid-stack-item-content" }, [h("div", { className: "nbdash-tile-header" }, [title, menu]), body]);
+    const element = h("div", { className: "grid-stack-item" }, [frame]);
     gridEl.appendChild(element);
     const item = grid.makeWidget(element, { id: tile.id, ...(place ?? { w: 6, h: 4 }) });
-    return { item, title, body, drawn: "" };
+    const view: TileView = { item, frame, title, body, drawn: "", editing: false };
+    menu.append(
+      iconButton("Edit tile", "✎", () => startEditing(tile.id)),
+      iconButton("Duplicate tile", "⧉", () => call("duplicate_tile", { tile: tile.id })),
+      iconButton("Full screen", "⛶", () => toggleFullScreen(view)),
+      iconButton("Remove tile", "✕", () => call("remove_tile", { tile: tile.id })),
+    );
+    return view;
   }
 
   function syncTiles(): void {
-    const spec = (model.get("spec") ?? { tiles: [], layout: {} }) as DashboardSpec;
+    const spec = currentSpec();
     const wanted = new Set(spec.tiles.map((tile) => tile.id));
     applying = true;
     grid.batchUpdate();
@@ -180,7 +226,7 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
       if (!view) views.set(tile.id, addTile(tile, place));
       else {
         view.title.textContent = tile.title ?? "";
-        if (place) grid.update(view.item, place);
+        if (place && grid.getColumn() === COLUMNS) grid.update(view.item, place);
       }
     }
     grid.batchUpdate(false);
@@ -191,9 +237,33 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
 
   function syncContent(): void {
     const contents = (model.get("tiles_content") ?? {}) as Record<string, TileContent>;
-    for (const [id, view] of views) drawContent(view, contents[id]);
+    for (const [id, view] of views) drawContent(view, contents[id], actionsFor(id));
   }
 
+  function syncApplied(): void {
+    const applied = (model.get("applied_filters") ?? []) as AppliedFilter[];
+    appliedList.textContent = applied.map((item) => item.text).join("; ");
+    appliedBar.hidden = applied.length === 0;
+  }
+
+  function syncNames(): void {
+    const names = (model.get("names") ?? []) as string[];
+    const current = String(model.get("name") ?? "");
+    const options = [...new Set([...names, current])].map((name) => h("option", { text: name, attrs: { value: name } }));
+    options.push(h("option", { text: "New dashboard…", attrs: { value: "" } }));
+    picker.replaceChildren(...options);
+    picker.value = current;
+  }
+
+  const onPick = () => {
+    const chosen = picker.value || window.prompt("Name of the new dashboard")?.trim() || "";
+    if (chosen && chosen !== model.get("name")) call("switch", { name: chosen });
+    else syncNames();
+  };
+  const onExport = () => {
+    rpc.request<{ filename: string }>("export_html").then(({ result, buffers }) => download(buffers[0], result.filename), report);
+  };
+  const onClear = () => call("clear_filters");
   const onChange = () => {
     if (!applying) sendLayout();
   };
@@ -201,26 +271,35 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     const body = item.querySelector<HTMLElement>(".nbdash-chart");
     if (body) plotlyIfLoaded()?.Plots.resize(body);
   };
+  picker.addEventListener("change", onPick);
+  exportButton.addEventListener("click", onExport);
+  clearButton.addEventListener("click", onClear);
   grid.on("change", onChange);
   grid.on("resizestop", onResizeStop);
   model.on("change:spec", syncTiles);
   model.on("change:tiles_content", syncContent);
+  model.on("change:applied_filters", syncApplied);
+  model.on("change:names", syncNames);
+  model.on("change:name", syncNames);
   syncTiles();
+  syncApplied();
+  syncNames();
   const stopTheme = onThemeChange(() => {
     for (const view of views.values()) view.drawn = "";
     syncContent();
   });
 
   const metadata = savedMetadata();
-  if (metadata !== undefined) {
-    rpc.request("notebook_metadata", { value: metadata }).catch((error: Error) => banner.show(error.message));
-  }
+  if (metadata !== undefined) call("notebook_metadata", { value: metadata });
 
   return () => {
     sendLayout.cancel();
     stopTheme();
     model.off("change:spec", syncTiles);
     model.off("change:tiles_content", syncContent);
+    model.off("change:applied_filters", syncApplied);
+    model.off("change:names", syncNames);
+    model.off("change:name", syncNames);
     grid.off("change");
     grid.off("resizestop");
     for (const view of views.values()) plotlyIfLoaded()?.purge(view.body);
