@@ -132,7 +132,7 @@ def score_file(polluted: Path, clean: Path, ragged: str) -> dict[str, Any]:
 
 
 def family(name: str) -> str:
-    """The pollution family of a file name (``row_more_sep_row9_col3`` -> ``row_more_sep``)."""
+    """The pollution family of a file (``row_more_sep_row9_col3``: ``row_more_sep``)."""
     stem = name.removesuffix(".csv")
     if stem.startswith("file_") or stem == "source":
         return stem

@@ -305,7 +305,7 @@ _VALUE = re.compile(
         |\d{1,4}[-/.:]\d{1,2}([-/.:]\d{1,4})?([ T]\d{1,2}:\d{2}(:\d{2})?)?  # dates
         |(true|false|yes|no|null|n/?a|none|nan)           # words of known meaning
         |https?://\S+|[\w.+-]+@[\w-]+\.[\w.]+             # links and addresses
-        |[\w'&()./+-]+(\s[\w'&()./+-]+)*                  # words
+        |[\w'&()./+-]+([\s,;:!?]+[\w'&()./+-]+)*[.!?]?        # words
     )\s*$""",
     re.VERBOSE | re.IGNORECASE,
 )

@@ -133,11 +133,11 @@ def _document_frame(document: Any, filename: str) -> pd.DataFrame:
         return _records_frame(document, filename)
     if isinstance(document, dict):
         lists = [value for value in document.values() if isinstance(value, list)]
-        if lists and len(lists) == len(document):
-            if len({len(value) for value in lists}) == 1:
-                return pd.DataFrame(document)
-            if len(lists) == 1:
-                return _records_frame(lists[0], filename)
+        if len(document) == 1 and lists and all(isinstance(x, dict) for x in lists[0]):
+            return _records_frame(lists[0], filename)
+        same_length = len({len(value) for value in lists}) == 1
+        if lists and len(lists) == len(document) and same_length:
+            return pd.DataFrame(document)
         if document and all(isinstance(value, dict) for value in document.values()):
             return _records_frame(list(document.values()), filename)
     message = (

@@ -82,7 +82,9 @@ def detect_layout(records: list[Record]) -> Layout:
         skip += 1
 
     body = records[skip:]
-    typed = _typed_columns([record.fields for record in body[1:]])
+    # Rows right under the header may be more header; judge types further down.
+    below = body[5:] if len(body) > 10 else body[1:]
+    typed = _typed_columns([record.fields for record in below])
     widths = Counter(len(record.fields) for record in body[1:])
     width = widths.most_common(1)[0][0] if widths else len(body[0].fields)
     if _looks_like_data(body[0].fields, typed):
@@ -107,7 +109,7 @@ def _typed_columns(rows: list[list[str]]) -> list[int]:
     return sorted(
         index
         for index, total in filled.items()
-        if total >= 2 and counts[index] >= 0.8 * total
+        if total >= 2 and counts[index] >= 0.7 * total
     )
 
 
@@ -121,8 +123,8 @@ def _looks_like_header(fields: list[str], typed: list[int]) -> bool:
     """Text where the data has numbers or dates, in every such column."""
     cells = [fields[index] for index in typed if index < len(fields)]
     words = [cell for cell in cells if cell.strip().lower() not in _MISSING_WORDS]
-    enough = min(2, len(typed))
-    return len(words) >= max(enough, 1) and not any(map(is_typed, words))
+    enough = max(min(2, len(cells)), 1)
+    return len(words) >= enough and not any(map(is_typed, words))
 
 
 def build_rows(
