@@ -92,8 +92,27 @@ def robust_scale(values: np.ndarray) -> float:
     return spread if spread > 0 else 1e-12
 
 
+def has_unit_root(values: pd.Series) -> bool:
+    """Whether an augmented Dickey-Fuller test cannot reject a random walk (p > 0.05).
+
+    A random walk wanders between levels by itself, so its level changes are not
+    reported as shifts.
+    """
+    from statsmodels.tsa.stattools import adfuller
+
+    x = values.to_numpy(dtype="float64")
+    if len(x) < 20 or np.nanstd(x) == 0:
+        return False
+    result = adfuller(x, maxlag=min(20, len(x) // 5), result_object=False)
+    return bool(result[1] > 0.05)
+
+
 def detect_anomalies(
-    values: pd.Series, period: int | None = None, *, limit: int = MAX_ANOMALIES
+    values: pd.Series,
+    period: int | None = None,
+    *,
+    limit: int = MAX_ANOMALIES,
+    shifts: bool = True,
 ) -> list[Anomaly]:
     """Find spikes, dips and level shifts in a series with a DatetimeIndex.
 
@@ -113,7 +132,9 @@ def detect_anomalies(
         period = seasonal_period(pd.DatetimeIndex(values.index))
     expected, residual = decompose(values, period)
 
-    found = _spikes(values, expected, residual) + _shifts(values, period)
+    found = _spikes(values, expected, residual)
+    if shifts:
+        found += _shifts(values, period)
     found = _merge(found, gap=max(3, (period or 0) // 2, len(values) // 100))
     return sorted(found, key=lambda item: -item.score)[:limit]
 

@@ -14,7 +14,13 @@ import pandas as pd
 
 from nbdash.charts.spec import ChartSpec
 from nbdash.insights import fmt
-from nbdash.insights.anomaly import Anomaly, detect_anomalies, seasonal_period
+from nbdash.insights.anomaly import (
+    Anomaly,
+    decompose,
+    detect_anomalies,
+    has_unit_root,
+    seasonal_period,
+)
 from nbdash.insights.context import Context, Skip
 from nbdash.insights.model import Insight
 from nbdash.insights.series import TimeSeries, change_grain, measure_series
@@ -73,6 +79,17 @@ def trend(context: Context) -> list[Insight]:
     return found
 
 
+def _cycle(y: pd.Series) -> np.ndarray:
+    """The seasonal cycle of a series (zero without one), removed before trend tests."""
+    period = seasonal_period(pd.DatetimeIndex(y.index))
+    if period is None or len(y) < 3 * period:
+        return np.zeros(len(y))
+    expected, _ = decompose(y, period)
+    trend_only, _ = decompose(y, None)
+    cycle = pd.Series(expected - trend_only).groupby(np.arange(len(y)) % period).transform("median")
+    return cycle.to_numpy()
+
+
 def _dgrain(series: TimeSeries) -> str:
     return series.grain if series.grain != "hour" else "minute"
 
@@ -82,6 +99,7 @@ def _trend(context: Context, series: TimeSeries, y: pd.Series, when: str) -> Ins
     first differences (HAC errors, which a random walk does not pass) both are
     significant, and the fitted change is at least 5% of the level."""
     values = y.to_numpy(dtype="float64")
+    values = values - _cycle(y)
     t = np.arange(len(values), dtype="float64")
     slope, p_slope = _hac_pvalue(values, t)
     _, p_diff = _hac_pvalue(np.diff(values), None)
@@ -210,7 +228,14 @@ def anomalies(context: Context) -> list[Insight]:
         values = series.values.interpolate().dropna()
         if len(values) < 10:
             raise Skip(f"{measure}: fewer than 10 periods, too few to judge anomalies.")
-        found += [_anomaly_insight(context, series, item) for item in detect_anomalies(values)]
+        if has_unit_root(values):
+            # A random walk leaves its usual range by itself: nothing in it is unusual
+            # enough to call an anomaly with confidence.
+            context_note = (f"{measure} wanders like a random walk (unit root not rejected), "
+                            "so no anomalies are claimed for it.")
+            raise Skip(context_note)
+        items = detect_anomalies(values)
+        found += [_anomaly_insight(context, series, item) for item in items]
     return found
 
 
@@ -245,7 +270,7 @@ def seasonality(context: Context) -> list[Insight]:
         step = base.values.index.to_series().diff().median()
         if step <= pd.Timedelta(days=1) and len(base.values) >= 8:
             daily = base if base.grain == "day" else measure_series(context, measure, "day")
-            found += _season(context, daily, 7, lambda i: i.dayofweek, "week")
+            found += _season(context, daily, 7, lambda i: i.day_of_week, "week")
         if step <= pd.Timedelta(days=32):
             monthly = base if base.grain == "month" else measure_series(context, measure, "month")
             found += _season(context, monthly, 12, lambda i: i.month, "year")
@@ -272,7 +297,8 @@ def _season(context: Context, series: TimeSeries, period: int, key, cycle: str) 
     profile = groups.median()
     mean_level = float(level.mean())
     effect = float(profile.abs().max()) / abs(mean_level) if mean_level else math.inf
-    if p >= context.settings.significance or effect < MIN_SEASON_EFFECT / (3 if cycle == "year" else 1):
+    small = effect < MIN_SEASON_EFFECT and series.how == "sum"
+    if p >= context.settings.significance or small:
         return []
     return [_season_insight(context, series, profile, mean_level, cycle, float(p))]
 
