@@ -6,7 +6,7 @@ import logging
 from typing import Protocol
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from nbdash.errors import (
     ColumnNotFoundError,
@@ -40,6 +40,9 @@ class Pipeline(SpecModel):
         The steps, applied in order; dicts are validated by their ``kind``.
     output
         The name to save the result under, when the caller saves it.
+    disabled
+        Indices (0-based) of steps that are kept in the spec but skipped when the
+        pipeline runs, compiles to SQL or writes code.
 
     Examples
     --------
@@ -59,6 +62,26 @@ class Pipeline(SpecModel):
     source: Name
     steps: list[Step] = Field(default_factory=list)
     output: Name | None = None
+    disabled: list[int] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_disabled(self) -> Pipeline:
+        bad = [index for index in self.disabled if not 0 <= index < len(self.steps)]
+        if bad:
+            raise ValueError(
+                f"disabled step indices must be 0..{len(self.steps) - 1} "
+                f"(0-based, one per step); received {bad!r}"
+            )
+        if len(set(self.disabled)) != len(self.disabled):
+            raise ValueError(f"disabled indices repeat; received {self.disabled!r}")
+        return self
+
+    def active(self) -> Pipeline:
+        """Return this pipeline without its disabled steps (itself when none are)."""
+        if not self.disabled:
+            return self
+        steps = [s for i, s in enumerate(self.steps) if i not in self.disabled]
+        return self.model_copy(update={"steps": steps, "disabled": []})
 
     def run(self, workspace: DatasetSource, engine: str = "pandas") -> pd.DataFrame:
         """Read ``source`` from ``workspace`` and return the transformed frame.
@@ -72,7 +95,7 @@ class Pipeline(SpecModel):
             return self.run_frame(workspace.get(self.source), others=others)
         from nbdash.transform.engines import run_workspace
 
-        return run_workspace(self, workspace, engine)  # type: ignore[arg-type]
+        return run_workspace(self.active(), workspace, engine)  # type: ignore[arg-type]
 
     def to_sql(self, data: pd.DataFrame | str) -> str:
         """Return the DuckDB SQL the duckdb engine runs on ``data`` (a frame or path).
@@ -82,7 +105,7 @@ class Pipeline(SpecModel):
         """
         from nbdash.transform.engines import to_sql
 
-        return to_sql(self, data).sql
+        return to_sql(self.active(), data).sql
 
     def run_frame(
         self, frame: pd.DataFrame, others: Datasets | None = None
@@ -104,6 +127,8 @@ class Pipeline(SpecModel):
         """
         result = frame
         for number, step in enumerate(self.steps, start=1):
+            if number - 1 in self.disabled:
+                continue
             self._check_columns(number, step, result)
             result = self._apply(number, step, result, others)
             logger.debug("step %d (%s) left %d rows", number, step.kind, len(result))
@@ -112,7 +137,7 @@ class Pipeline(SpecModel):
     def used_datasets(self) -> list[str]:
         """Return the names of the other datasets that ``join``/``append`` steps read."""
         names: dict[str, None] = {}
-        for step in self.steps:
+        for step in self.active().steps:
             for name in getattr(step, "used_datasets", list)():
                 names[name] = None
         return list(names)
@@ -146,6 +171,13 @@ class Pipeline(SpecModel):
             needed = ", ".join(repr(name) for name in self.used_datasets())
             lines.append(f"# Needs a dict `datasets` holding the datasets {needed}.")
         for number, step in enumerate(self.steps, start=1):
+            if number - 1 in self.disabled:
+                lines += [
+                    "",
+                    f"# Step {number} ({step.kind}) is disabled and skipped: "
+                    f"{step.describe()}",
+                ]
+                continue
             lines += ["", f"# Step {number} ({step.kind}): {step.describe()}"]
             lines += step.code()
         return "\n".join(lines) + "\n"
