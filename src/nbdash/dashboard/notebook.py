@@ -37,9 +37,10 @@ _explicit_path: Path | None = None
 class BridgeMessage(TypedDict, total=False):
     """A message on the ``nbdash.notebook`` comm, in either direction."""
 
-    kind: Literal["get", "set", "reply"]
+    kind: Literal["get", "set", "reply", "insert_cell"]
     id: str
     value: Any
+    source: str
     result: Any
     error: str
 
@@ -225,6 +226,14 @@ class NotebookBridge:
         msg_id = _new_id()
         if self._send({"kind": "get", "id": msg_id}):
             self._waiting[msg_id] = callback
+
+    def insert_cell(self, source: str) -> bool:
+        """Ask the notebook to insert a code cell holding ``source`` below the active one.
+
+        Returns whether the request could be sent; the front end validates it and
+        replies (an error reply is logged as a warning).
+        """
+        return self._send({"kind": "insert_cell", "id": _new_id(), "source": source})
 
     def close(self) -> None:
         """Close the comm; later calls only keep :attr:`value` up to date."""
