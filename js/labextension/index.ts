@@ -4,16 +4,19 @@
 // The notebook tracker is optional so that the extension also loads in Voila, where
 // there is no tracker and the comm target is simply not registered.
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from "@jupyterlab/application";
-import { INotebookTracker, type NotebookPanel } from "@jupyterlab/notebook";
+import { INotebookTracker, NotebookActions, type NotebookPanel } from "@jupyterlab/notebook";
 import type { Kernel, KernelMessage } from "@jupyterlab/services";
 import type { JSONObject, JSONValue } from "@lumino/coreutils";
 
 const COMM_TARGET = "nbdash.notebook";
 const METADATA_KEY = "nbdash";
+// Generated pipeline code is a few KB; anything far larger is not ours.
+const MAX_CELL_SOURCE = 1_000_000;
 
 type Request =
   | { kind: "get"; id: string }
-  | { kind: "set"; id: string; value: JSONObject };
+  | { kind: "set"; id: string; value: JSONObject }
+  | { kind: "insert_cell"; id: string; source: string };
 
 type Reply = { kind: "reply"; id: string; result?: JSONValue; error?: string };
 
@@ -31,7 +34,13 @@ function parseRequest(data: unknown): Request | string {
     if (!isPlainObject(data.value)) return "a 'set' message needs an object 'value'";
     return { kind, id, value: data.value as JSONObject };
   }
-  return `unknown kind ${JSON.stringify(kind)}; expected "get" or "set"`;
+  if (kind === "insert_cell") {
+    const source = data.source;
+    if (typeof source !== "string") return "an 'insert_cell' message needs a string 'source'";
+    if (source.length > MAX_CELL_SOURCE) return `'source' is longer than ${MAX_CELL_SOURCE} characters`;
+    return { kind, id, source };
+  }
+  return `unknown kind ${JSON.stringify(kind)}; expected "get", "set" or "insert_cell"`;
 }
 
 function answer(panel: NotebookPanel, data: unknown): Reply {
@@ -44,7 +53,21 @@ function answer(panel: NotebookPanel, data: unknown): Reply {
   if (request.kind === "get") {
     return { kind: "reply", id, result: (model.getMetadata(METADATA_KEY) as JSONValue | undefined) ?? null };
   }
+  if (request.kind === "insert_cell") return insertCell(panel, id, request.source);
   model.setMetadata(METADATA_KEY, request.value);
+  return { kind: "reply", id, result: true };
+}
+
+// A new code cell below the active one, holding `source` as text (never run here).
+function insertCell(panel: NotebookPanel, id: string, source: string): Reply {
+  const notebook = panel.content;
+  NotebookActions.insertBelow(notebook);
+  NotebookActions.changeCellType(notebook, "code");
+  const cell = notebook.activeCell;
+  if (!cell || cell.model.type !== "code") {
+    return { kind: "reply", id, error: "could not insert a code cell" };
+  }
+  cell.model.sharedModel.setSource(source);
   return { kind: "reply", id, result: true };
 }
 
