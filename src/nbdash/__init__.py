@@ -25,6 +25,7 @@ _PUBLIC = {
     "suggest_charts": "nbdash.charts",
     "DashboardSpec": "nbdash.dashboard",
     "find_insights": "nbdash.insights",
+    "Insights": "nbdash.widgets.insights",
     "Upload": "nbdash.widgets",
     "Table": "nbdash.widgets",
     "TransformBuilder": "nbdash.widgets",
