@@ -177,7 +177,8 @@ class CastStep(SpecModel):
     Targets: ``number`` (int64 or float64, as ``pd.to_numeric`` decides), ``integer``
     (nullable ``Int64``; a fractional number is a bad value), ``text`` (pandas' string
     dtype), ``boolean`` (nullable; true/yes/1 and false/no/0, any case), ``datetime``
-    (``pd.to_datetime``, format inferred from the first value) and ``category``.
+    (``pd.to_datetime`` with ``format="mixed"``: each value parsed on its own, month
+    before day when ambiguous) and ``category``.
     Missing values stay missing. With ``errors="raise"`` a value that does not convert
     stops the run with an error naming it and its row; ``"coerce"`` makes it missing.
     """
@@ -260,7 +261,7 @@ def _convert(series: pd.Series, to: str) -> pd.Series:
         words = series.astype("str").str.strip().str.lower()
         return words.map(_BOOLEAN_WORDS).astype("boolean")
     if to == "datetime":
-        return pd.to_datetime(series, errors="coerce")
+        return pd.to_datetime(series, errors="coerce", format="mixed")
     return series.astype("category")
 
 
@@ -277,7 +278,7 @@ def _convert_code(column: str, to: str) -> str:
             "{c}.astype('str').str.strip().str.lower()"
             f".map({_BOOLEAN_WORDS!r}).astype('boolean')"
         ),
-        "datetime": "pd.to_datetime({c}, errors='coerce')",
+        "datetime": "pd.to_datetime({c}, errors='coerce', format='mixed')",
         "category": "{c}.astype('category')",
     }
-    return str(templates[to]).format(c=column)
+    return str(templates[to]).replace("{c}", column)
