@@ -1,4 +1,4 @@
-"""The Pollock scorer on a handful of files (the full run is benchmarks/pollock_score.py)."""
+"""The Pollock scorer on a handful of files; benchmarks/pollock_score.py runs all."""
 
 from __future__ import annotations
 
