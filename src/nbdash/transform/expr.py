@@ -734,7 +734,8 @@ class _Compiler:
 
         def compare(a: pd.Series, b: Any) -> pd.Series:
             known = a.notna() & b.notna() if isinstance(b, pd.Series) else a.notna()
-            return getattr(a, method)(b).where(known, False)
+            result: pd.Series = getattr(a, method)(b).where(known, False)
+            return result
 
         code = f"{left.code}.{method}({right.code}).where({present}, False)"
         return _Out(code, self.run(compare, left, right), True, True)

@@ -10,7 +10,7 @@ dict. The generated code reads them from a dict named ``datasets``
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field, model_validator
@@ -73,9 +73,8 @@ class JoinStep(SpecModel):
         for key in self._right_keys():
             if key not in other.columns:
                 raise column_not_found(key, available, dataset=self.dataset)
-        joined = frame.merge(
-            other, how=self.how, **self._keys(), suffixes=self.suffixes
-        )
+        keys: dict[str, Any] = self._keys()
+        joined = frame.merge(other, how=self.how, suffixes=self.suffixes, **keys)
         return joined.reset_index(drop=True)
 
     def code(self) -> list[str]:

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from nbdash.transform import expr as expression
 from nbdash.transform.base import Name, SpecModel
+from nbdash.transform.expr import Expr
 from nbdash.transform.steps._common import Datasets
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class DeriveStep(SpecModel):
         return text
 
     @property
-    def ast(self) -> expression.Expr:
+    def ast(self) -> Expr:
         """The parsed expression (see :mod:`nbdash.transform.expr`)."""
         return expression.parse(self.expression)
 

@@ -118,7 +118,8 @@ class Period(SpecModel):
             "next_start": (period + 1).start_time,
         }
         value = bases[base]
-        return value - pd.DateOffset(**self._offset_args()) if minus else value
+        offset: Any = pd.DateOffset(**self._offset_args())  # type: ignore[arg-type]
+        return value - offset if minus else value
 
     def _bound_code(self, base: str, minus: bool) -> str:
         freq = repr(_PERIOD_FREQ[self.unit])
@@ -193,7 +194,8 @@ class Condition(SpecModel):
             wall = f"{column}.dt.tz_localize(None)"
             test = f"{wall}.ge({start}) & {wall}.lt({end})"
         else:
-            bounds = self.value if self.op == "between" else [None]
+            bounds: list[Any] = self.value if isinstance(self.value, list) else []
+            bounds = bounds if self.op == "between" else [None]
             test = _OPS[self.op][0].format(
                 s=column, v=repr(self.value), lo=repr(bounds[0]), hi=repr(bounds[-1])
             )

@@ -103,8 +103,8 @@ class FillMissingStep(SpecModel):
             mode = series.mode()
             return series.fillna(mode.iloc[0]) if len(mode) else series
         if self.strategy in ("ffill", "bfill", "interpolate"):
-            method: Any = getattr(series, self.strategy)
-            return method()
+            filled: pd.Series = getattr(series, self.strategy)()
+            return filled
         if self.strategy == "value":
             return series.fillna(self.value)
         return series.fillna(
