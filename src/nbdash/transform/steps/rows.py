@@ -151,15 +151,17 @@ class TopNStep(SpecModel):
             f"'top_n' needs a numeric or datetime column; column {self.column!r} "
             f"holds {series.dtype}. Use a 'sort' step and then a 'sample' or 'filter'.",
         )
-        method = frame.nsmallest if self.ascending else frame.nlargest
+        present = frame[series.notna()]
+        method = present.nsmallest if self.ascending else present.nlargest
         return method(self.n, self.column, keep=self.ties).reset_index(drop=True)
 
     def code(self) -> list[str]:
         """Return the lines of pandas code for this step."""
         method = "nsmallest" if self.ascending else "nlargest"
+        column = f"df[{self.column!r}]"
         return [
-            f"df = df.{method}({self.n!r}, {self.column!r}, keep={self.ties!r})"
-            ".reset_index(drop=True)"
+            f"df = df[{column}.notna()].{method}({self.n!r}, {self.column!r}, "
+            f"keep={self.ties!r}).reset_index(drop=True)"
         ]
 
     def describe(self) -> str:
