@@ -9,7 +9,10 @@ const names = readdirSync(widgetsDir).filter((name) =>
   existsSync(join(widgetsDir, name, "index.ts")),
 );
 
-await build({
+// `--plotly-only` rebuilds just plotly, after the lab extension build emptied its folder.
+const plotlyOnly = process.argv.includes("--plotly-only");
+
+if (!plotlyOnly) await build({
   entryPoints: Object.fromEntries(
     names.map((name) => [name, join(widgetsDir, name, "index.ts")]),
   ),
