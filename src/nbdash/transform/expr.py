@@ -365,7 +365,7 @@ _SCALAR_COMPARE = {
 }  # fmt: skip
 _DATE_PARTS = {
     "year": "year", "quarter": "quarter", "month": "month", "day": "day",
-    "weekday": "weekday",
+    "weekday": "day_of_week",
 }  # fmt: skip
 
 
