@@ -2,8 +2,12 @@
 
 The ``pipeline`` trait (a :class:`~nbdash.transform.Pipeline` as JSON) is the single
 source of truth. The front end edits it; every change is validated here, then the
-pipeline is run step by step on the source dataset to fill the preview, the row counts,
-the columns after each step and the errors of the step that failed.
+pipeline is run step by step on the source dataset to fill the previews, the row
+counts, the columns after each step and the error of the step that failed.
+
+Every accepted change is kept in a bounded undo history and saved into the notebook's
+``metadata["nbdash"]["pipelines"][output]`` through the shared notebook bridge, so
+re-running ``TransformBuilder(source, output)`` restores the pipeline.
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import traitlets
 
-from nbdash.errors import NbdashError, SpecError, check_columns
+from nbdash.dashboard.notebook import (
+    NotebookBridge,
+    locate_notebook,
+    notebook_bridge,
+    read_nbdash_metadata,
+)
+from nbdash.errors import ExpressionError, NbdashError, SpecError, check_columns
 from nbdash.widgets._base import NbdashWidget, handler, static_esm
 
 if TYPE_CHECKING:
@@ -26,6 +36,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 20
+"""Rows of the result shown under the steps."""
+
+STEP_PREVIEW_ROWS = 5
+"""Rows of each step's output shown on its card."""
+
+HISTORY_LIMIT = 100
+"""How many earlier pipelines undo can go back to."""
+
+ENGINES = ("pandas", "duckdb", "auto")
 
 
 def describe_columns(frame: pd.DataFrame) -> list[dict[str, str]]:
@@ -64,11 +83,19 @@ def preview_json(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dict[str, Any
     return {"columns": [str(name) for name in head.columns], "rows": data["data"]}
 
 
-def _error_text(exc: Exception) -> str:
+def step_error(exc: Exception) -> dict[str, Any]:
+    """An exception as ``{message, offset, expression}`` for the card of its step.
+
+    ``offset`` (0-based, into ``expression``) is set for expression errors that know
+    where the problem is, so the front end can point at it.
+    """
     # Our own errors are written for the user; others need their type to make sense.
-    if isinstance(exc, NbdashError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    message = (
+        str(exc) if isinstance(exc, NbdashError) else f"{type(exc).__name__}: {exc}"
+    )
+    offset = exc.offset if isinstance(exc, ExpressionError) else None
+    expression = exc.expression if isinstance(exc, ExpressionError) else ""
+    return {"message": message, "offset": offset, "expression": expression}
 
 
 class TransformBuilder(NbdashWidget):
@@ -79,17 +106,21 @@ class TransformBuilder(NbdashWidget):
     source
         The name of the dataset the pipeline reads.
     output
-        The name under which ``apply`` stores the result; ``<source>_result`` when None.
+        The name under which ``apply`` stores the result, and the key the pipeline is
+        saved under in the notebook; ``<source>_result`` when None.
     workspace
         The workspace holding ``source``; the process-wide one when None.
+    bridge
+        The link to the open notebook; defaults to the kernel's shared bridge.
 
     Examples
     --------
     >>> import pandas as pd
+    >>> from nbdash.dashboard.notebook import NotebookBridge
     >>> from nbdash.workspace import Workspace
     >>> ws = Workspace()
     >>> ws.put("sales", pd.DataFrame({"region": ["N", "S", "N"], "revenue": [1, 2, 3]}))
-    >>> builder = TransformBuilder("sales", workspace=ws)
+    >>> builder = TransformBuilder("sales", workspace=ws, bridge=NotebookBridge())
     >>> builder.pipeline = {"source": "sales", "steps": [{"kind": "group",
     ...     "by": ["region"], "aggregations": [
     ...         {"column": "revenue", "func": "sum", "name": "total"}]}]}
@@ -101,10 +132,16 @@ class TransformBuilder(NbdashWidget):
     """The name of the dataset the pipeline reads."""
 
     output = traitlets.Unicode("").tag(sync=True)
-    """The name of the dataset ``apply`` writes."""
+    """The name of the dataset ``apply`` writes (and the pipeline's key when saved)."""
 
     pipeline = traitlets.Dict().tag(sync=True)
-    """The pipeline as JSON, validated on every change; the single source of truth."""
+    """The pipeline as JSON (with ``disabled`` steps), validated on every change."""
+
+    schema = traitlets.Dict().tag(sync=True)
+    """The JSON schema of a pipeline, from which the front end draws its forms."""
+
+    datasets: traitlets.List[str] = traitlets.List().tag(sync=True)
+    """The names of the workspace's datasets (for join and append steps)."""
 
     columns: traitlets.List[dict[str, str]] = traitlets.List().tag(sync=True)
     """The source's columns as ``{name, dtype, kind}`` dicts."""
@@ -118,38 +155,64 @@ class TransformBuilder(NbdashWidget):
     row_counts: traitlets.List[int | None] = traitlets.List().tag(sync=True)
     """Per step, the number of rows after it (None after a failed step)."""
 
+    step_previews: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    """Per step, the first rows of its output as ``{columns, rows}`` (or None)."""
+
     step_errors = traitlets.Dict().tag(sync=True)
-    """The error of the step that failed, keyed by its index as a string."""
+    """The failed step's ``{message, offset, expression}``, keyed by its index."""
 
     preview = traitlets.Dict().tag(sync=True)
     """The first rows of the result (up to the last step that ran) as JSON."""
 
     code = traitlets.Unicode("").tag(sync=True)
-    """The pandas code of the pipeline."""
+    """The pandas code of the pipeline (disabled steps appear as comments)."""
+
+    engine = traitlets.Enum(ENGINES, default_value="pandas").tag(sync=True)
+    """The engine ``apply`` runs the pipeline with: pandas, duckdb or auto."""
+
+    can_undo = traitlets.Bool(False).tag(sync=True)
+    """Whether there is an earlier pipeline to go back to."""
+
+    can_redo = traitlets.Bool(False).tag(sync=True)
+    """Whether an undone pipeline can be restored."""
+
+    can_insert = traitlets.Bool(False).tag(sync=True)
+    """Whether a live notebook answered, so code can go into a new cell."""
 
     def __init__(
         self,
         source: str,
         output: str | None = None,
         workspace: Workspace | None = None,
+        *,
+        bridge: NotebookBridge | None = None,
         **kwargs: Any,
     ) -> None:
+        from nbdash.transform import Pipeline
         from nbdash.workspace import workspace as default_workspace
 
         self._workspace = workspace if workspace is not None else default_workspace()
+        self._bridge = bridge if bridge is not None else notebook_bridge()
         self._reverting = False
+        self._history: list[dict[str, Any]] = []
+        self._future: list[dict[str, Any]] = []
+        self._changed_here = False
         result_name = output or f"{source}_result"
         initial = {"source": source, "steps": [], "output": result_name}
         super().__init__(source=source, output=result_name, pipeline=initial, **kwargs)
+        self.schema = Pipeline.model_json_schema()
 
         # A bad source name fails here, loudly, rather than as an error trait.
         spec = self._validate(initial)
+        self._saved = _read_saved()
+        spec = self._restored(self._saved) or spec
         self.pipeline = spec.model_dump(mode="json")
         self._refresh(spec)
 
         self.observe(self._on_pipeline, names=["pipeline"])
         self.observe(self._on_names, names=["source", "output"])
         self._unsubscribe = self._workspace.on_change(self._on_dataset_event)
+        self._bridge.get(self._reconcile)
 
     @property
     def _esm(self) -> str:
@@ -163,15 +226,39 @@ class TransformBuilder(NbdashWidget):
         return self._validate(self.pipeline)
 
     def result(self) -> pd.DataFrame:
-        """Run the pipeline on the whole source dataset and return the result."""
-        return self.pipeline_spec.run_frame(self._workspace.get(self.source))
+        """Run the pipeline (with :attr:`engine`) on the whole source; return it."""
+        return self.pipeline_spec.run(self._workspace, engine=self.engine)
+
+    def undo(self) -> bool:
+        """Go back to the previous pipeline; False when there is none."""
+        return self._travel(self._history, self._future)
+
+    def redo(self) -> bool:
+        """Restore the pipeline the last :meth:`undo` left; False when there is none."""
+        return self._travel(self._future, self._history)
+
+    def save(self) -> None:
+        """Put the pipeline into ``metadata["nbdash"]["pipelines"][output]``.
+
+        Other keys of the notebook's nbdash metadata (dashboards, insights, other
+        pipelines) are kept. Skipped when the notebook holds this value already.
+        """
+        base = self._bridge.value if self._bridge.value is not None else self._saved
+        pipelines = dict(base.get("pipelines") or {})
+        pipelines[self.output] = self.pipeline
+        value = {**base, "version": base.get("version", 1), "pipelines": pipelines}
+        self._saved = value
+        if value == self._bridge.value:
+            return
+        self._bridge.set(value)
+        logger.info("pipeline %r saved in the notebook", self.output)
 
     def close(self) -> None:
         """Stop following the workspace and close the widget."""
         self._unsubscribe()
         super().close()
 
-    # -- validation ------------------------------------------------------------------
+    # -- validation and history ------------------------------------------------------
 
     def _validate(self, data: Any) -> Pipeline:
         from nbdash.transform import Pipeline
@@ -196,35 +283,104 @@ class TransformBuilder(NbdashWidget):
             logger.debug("rejected pipeline %r", change["new"])
             # Put back the last good pipeline, which the previews still show; the front
             # end then redraws it.
-            self._reverting = True
-            try:
-                self.pipeline = change["old"]
-            finally:
-                self._reverting = False
+            self._set_quietly(change["old"])
             self.error = str(exc)
             return
 
         normal = spec.model_dump(mode="json")
         if normal != change["new"]:
-            # Setting the normal form fires this observer again, which then refreshes.
-            self.pipeline = normal
-            return
+            self._set_quietly(normal)
+        if normal != change["old"]:
+            self._remember(change["old"])
         self.error = ""
+        self._changed_here = True
         self._refresh(spec)
+        self.save()
+
+    def _set_quietly(self, value: dict[str, Any]) -> None:
+        self._reverting = True
+        try:
+            self.pipeline = value
+        finally:
+            self._reverting = False
+
+    def _remember(self, previous: dict[str, Any]) -> None:
+        self._history.append(previous)
+        del self._history[:-HISTORY_LIMIT]
+        self._future.clear()
+        self._update_history_flags()
+
+    def _travel(self, back: list[dict[str, Any]], forth: list[dict[str, Any]]) -> bool:
+        if not back:
+            return False
+        target = back.pop()
+        forth.append(self.pipeline)
+        self._set_quietly(target)
+        self._update_history_flags()
+
+        self.error = ""
+        self._changed_here = True
+        self._refresh(self.pipeline_spec)
+        self.save()
+        return True
+
+    def _update_history_flags(self) -> None:
+        with self.hold_sync():
+            self.can_undo = bool(self._history)
+            self.can_redo = bool(self._future)
 
     def _on_names(self, change: dict[str, Any]) -> None:
         self.pipeline = {**self.pipeline, change["name"]: change["new"]}
 
-    def _on_dataset_event(self, event: DatasetEvent) -> None:
-        if event.name != self.source:
+    # -- the notebook ----------------------------------------------------------------
+
+    def _restored(self, saved: dict[str, Any]) -> Pipeline | None:
+        entry = (saved.get("pipelines") or {}).get(self.output)
+        if entry is None:
+            return None
+        if not isinstance(entry, dict) or entry.get("source") != self.source:
+            found = entry.get("source") if isinstance(entry, dict) else entry
+            logger.warning(
+                "saved pipeline %r reads %r, not %r; starting empty",
+                self.output,
+                found,
+                self.source,
+            )
+            return None
+        try:
+            return self._validate(entry)
+        except SpecError as exc:
+            self.error = f"The saved pipeline {self.output!r} is not valid: {exc}"
+            return None
+
+    def _reconcile(self, value: dict[str, Any]) -> None:
+        # A live notebook answered: it can take new cells, and its metadata (which may
+        # hold unsaved edits) wins over the file unless this builder changed since.
+        self.can_insert = True
+        self._saved = value
+        live = self._restored(value)
+        if self._changed_here or live is None:
+            if self.pipeline_spec.steps:
+                self.save()
             return
-        logger.debug("source %s %s; refreshing the builder", event.name, event.kind)
-        if event.kind == "deleted":
+        if live.model_dump(mode="json") != self.pipeline:
+            self._set_quietly(live.model_dump(mode="json"))
+            self._refresh(live)
+
+    # -- running ---------------------------------------------------------------------
+
+    def _on_dataset_event(self, event: DatasetEvent) -> None:
+        self.datasets = self._workspace.names()
+        if event.name != self.source and event.name not in self._used_datasets():
+            return
+        logger.debug("dataset %s %s; refreshing the builder", event.name, event.kind)
+        if event.kind == "deleted" and event.name == self.source:
             self.error = f"The source dataset {self.source!r} was deleted."
             return
         self._refresh(self.pipeline_spec)
 
-    # -- running ---------------------------------------------------------------------
+    def _used_datasets(self) -> list[str]:
+        return self.pipeline_spec.used_datasets()
 
     def _refresh(self, spec: Pipeline) -> None:
         try:
@@ -233,15 +389,24 @@ class TransformBuilder(NbdashWidget):
             self.error = str(exc)
             return
 
-        state = _run_steps(spec, frame)
+        state = _run_steps(spec, frame, self._others(spec))
         with self.hold_sync():
+            self.datasets = self._workspace.names()
             self.columns = describe_columns(frame)
             self.source_rows = len(frame)
             self.step_columns = state["step_columns"]
             self.row_counts = state["row_counts"]
+            self.step_previews = state["step_previews"]
             self.step_errors = state["step_errors"]
             self.preview = preview_json(state["frame"])
-            self.code = spec.to_code()
+            self.code = _code_of(spec)
+
+    def _others(self, spec: Pipeline) -> dict[str, pd.DataFrame]:
+        # A missing dataset is left out here; the step reading it reports it.
+        names = [n for n in spec.used_datasets() if n in self._workspace.names()]
+        return {name: self._workspace.get(name) for name in names}
+
+    # -- front-end messages ----------------------------------------------------------
 
     @handler("apply")
     def _apply(
@@ -261,13 +426,62 @@ class TransformBuilder(NbdashWidget):
 
         self.output = output
         spec = self.pipeline_spec
-        frame = spec.run_frame(self._workspace.get(self.source))
+        frame = spec.run(self._workspace, engine=self.engine)
         self._workspace.put(
             output, frame, meta={"pipeline": spec.model_dump(mode="json")}
         )
         logger.info("applied pipeline on %s into %s", self.source, output)
         self.error = ""
         return {"rows": len(frame), "columns": len(frame.columns)}
+
+    @handler("undo")
+    def _on_undo(self, _content: Any, _buffers: list[memoryview]) -> dict[str, bool]:
+        return {"changed": self.undo()}
+
+    @handler("redo")
+    def _on_redo(self, _content: Any, _buffers: list[memoryview]) -> dict[str, bool]:
+        return {"changed": self.redo()}
+
+    @handler("insert_code")
+    def _on_insert_code(
+        self, _content: Any, _buffers: list[memoryview]
+    ) -> dict[str, bool]:
+        if not self.can_insert or not self._bridge.insert_cell(self.code):
+            message = (
+                "No notebook front end with nbdash's extension answered, so the code "
+                "cannot go into a new cell here. Use 'Copy code' instead."
+            )
+            raise SpecError(message)
+        return {"sent": True}
+
+    @handler("check_expression")
+    def _on_check_expression(
+        self, content: dict[str, Any], _buffers: list[memoryview]
+    ) -> dict[str, Any]:
+        from nbdash.transform import expr
+
+        text, index = _expression_request(content, len(self.pipeline_spec.steps))
+        try:
+            types = expr.column_types(self._frame_before(index))
+            kind = expr.check(expr.parse(text), types, text)
+        except ExpressionError as exc:
+            return {"ok": False, **step_error(exc)}
+        return {"ok": True, "type": kind}
+
+    def _frame_before(self, index: int) -> pd.DataFrame:
+        """The frame step ``index`` reads (the source when an earlier step fails)."""
+        spec = self.pipeline_spec
+        frame = self._workspace.get(self.source)
+        head = spec.model_copy(
+            update={
+                "steps": spec.steps[:index],
+                "disabled": [i for i in spec.disabled if i < index],
+            }
+        )
+        try:
+            return head.run_frame(frame, others=self._others(head))
+        except NbdashError:
+            return frame
 
     # -- static fallback -------------------------------------------------------------
 
@@ -283,27 +497,81 @@ class TransformBuilder(NbdashWidget):
         return data, metadata
 
 
-def _run_steps(spec: Pipeline, frame: pd.DataFrame) -> dict[str, Any]:
-    """Run ``spec`` one step at a time, stopping at the first step that fails."""
-    counts: list[int | None] = [None] * len(spec.steps)
-    columns: list[list[dict[str, str]] | None] = [None] * len(spec.steps)
-    errors: dict[str, str] = {}
+def _read_saved() -> dict[str, Any]:
+    path = locate_notebook()
+    if path is None:
+        return {}
+    try:
+        return read_nbdash_metadata(path)
+    except (OSError, ValueError) as exc:
+        logger.warning("cannot read nbdash metadata from %s: %s", path, exc)
+        return {}
 
-    for index, step in enumerate(spec.steps):
-        where = spec.source if index == 0 else f"{spec.source} after step {index}"
-        try:
-            check_columns(step.used_columns(), frame.columns, dataset=where)
-            frame = step.apply(frame)
-        except Exception as exc:  # any failure belongs on the card of its step
-            logger.debug("step %d failed: %s", index, exc)
-            errors[str(index)] = _error_text(exc)
-            break
+
+def _code_of(spec: Pipeline) -> str:
+    """``spec.to_code()``, or a comment saying why there is no code yet."""
+    try:
+        return spec.to_code()
+    except Exception as exc:  # e.g. an unknown function in an expression
+        logger.debug("no code for the pipeline: %r", exc)
+        reason = step_error(exc)["message"].splitlines() or [""]
+        lines = ["# This pipeline cannot be written as code yet:", *reason]
+        return "\n".join(
+            line if line.startswith("#") else f"# {line}" for line in lines
+        )
+
+
+def _expression_request(content: Any, steps: int) -> tuple[str, int]:
+    """Validate a ``check_expression`` message: ``{expression: str, index: int}``."""
+    text = content.get("expression") if isinstance(content, dict) else None
+    index = content.get("index", steps) if isinstance(content, dict) else None
+    if not isinstance(text, str):
+        raise SpecError(f"'expression' must be text; received {text!r}.")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= steps:
+        message = f"'index' must be a step index from 0 to {steps}; received {index!r}."
+        raise SpecError(message)
+    return text, index
+
+
+def _run_steps(
+    spec: Pipeline, frame: pd.DataFrame, others: dict[str, pd.DataFrame]
+) -> dict[str, Any]:
+    """Run ``spec`` one step at a time, stopping at the first step that fails.
+
+    A disabled step passes its input through: its counts and columns are those
+    before it.
+    """
+    size = len(spec.steps)
+    counts: list[int | None] = [None] * size
+    columns: list[list[dict[str, str]] | None] = [None] * size
+    previews: list[dict[str, Any] | None] = [None] * size
+    errors: dict[str, dict[str, Any]] = {}
+
+    for index in range(size):
+        if index not in spec.disabled:
+            try:
+                frame = _apply_step(spec, index, frame, others)
+            except Exception as exc:  # any failure belongs on the card of its step
+                logger.debug("step %d failed: %s", index, exc)
+                errors[str(index)] = step_error(exc)
+                break
         counts[index] = len(frame)
         columns[index] = describe_columns(frame)
+        previews[index] = preview_json(frame, STEP_PREVIEW_ROWS)
 
     return {
         "frame": frame,
         "row_counts": counts,
         "step_columns": columns,
+        "step_previews": previews,
         "step_errors": errors,
     }
+
+
+def _apply_step(
+    spec: Pipeline, index: int, frame: pd.DataFrame, others: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    step = spec.steps[index]
+    where = spec.source if index == 0 else f"{spec.source} after step {index}"
+    check_columns(step.used_columns(), frame.columns, dataset=where)
+    return step.apply(frame, others)
