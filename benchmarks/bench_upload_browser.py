@@ -21,6 +21,7 @@ The results are printed as a table and written to
 machine, from the repository root::
 
     .venv/bin/python benchmarks/bench_upload_browser.py [--rows 1200000] [--keep]
+    .venv/bin/python benchmarks/bench_upload_browser.py --size 1GB
 
 JupyterLab's log goes to ``test-artifacts/logs/``; on failure a screenshot is saved to
 ``test-artifacts/screenshots/bench_upload_browser.png``.
@@ -122,7 +123,8 @@ BROWSER_PROBE = """
     if (text.startsWith('Reading') && !marks.reading) { marks.reading = now; }
     if (text.startsWith('Done') && !marks.done) { marks.done = now; }
     const error = banner && !banner.hidden && banner.textContent;
-    if ((text === 'Upload failed.' || error) && !marks.failed) {
+    const failed = text === 'Upload failed.' || text.startsWith('Reading failed');
+    if ((failed || error) && !marks.failed) {
       marks.failed = now;
       marks.error = error || text;
     }
@@ -174,9 +176,24 @@ class UploadRun:
 # -- the data ------------------------------------------------------------------------
 
 
+BYTES_PER_ROW = 87
+BATCH_ROWS = 1_000_000
+
+
 def write_sales_csv(path: Path, rows: int) -> None:
-    """Write ``rows`` random but reproducible sales lines (about 87 bytes each)."""
+    """Write ``rows`` random but reproducible sales lines (about 87 bytes each).
+
+    Written a million rows at a time (each batch sorted by date), so a 1 GB file
+    needs no more memory than a 90 MB one.
+    """
     rng = np.random.default_rng(SEED)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        for start in range(0, rows, BATCH_ROWS):
+            count = min(BATCH_ROWS, rows - start)
+            _sales_batch(rng, count).to_csv(handle, index=False, header=start == 0)
+
+
+def _sales_batch(rng: np.random.Generator, rows: int) -> pd.DataFrame:
     days = pd.date_range("2021-01-01", "2024-12-31", freq="D").strftime("%Y-%m-%d")
     quantity = rng.integers(1, 60, rows)
     unit_price = rng.uniform(5, 2_500, rows).round(2)
@@ -192,7 +209,7 @@ def write_sales_csv(path: Path, rows: int) -> None:
             "revenue": (quantity * unit_price).round(2),
         }
     )
-    frame.sort_values("date", kind="stable").to_csv(path, index=False)
+    return frame.sort_values("date", kind="stable")
 
 
 # -- the baseline --------------------------------------------------------------------
@@ -406,6 +423,16 @@ def ratios(run: UploadRun, baseline: Baseline) -> dict[str, float]:
     return result
 
 
+def throughput(csv_info: dict[str, Any], run: UploadRun) -> dict[str, float]:
+    """MiB per second of the whole upload and of the transfer alone."""
+    mib = float(csv_info["mib"])
+    result = {"throughput: click -> done": mib / run.seconds_click_to_done}
+    transfer = run.phases.get("browser: first -> last slice acknowledged")
+    if transfer:
+        result["throughput: slices"] = mib / transfer
+    return result
+
+
 def print_table(csv_info: dict[str, Any], run: UploadRun, baseline: Baseline) -> None:
     rows: list[tuple[str, str]] = [
         ("file", f"{csv_info['mib']:.1f} MiB, {csv_info['rows']:,} rows"),
@@ -433,6 +460,10 @@ def print_table(csv_info: dict[str, Any], run: UploadRun, baseline: Baseline) ->
         ),
     ]
     rows += [(name, f"{value:8.2f} x") for name, value in ratios(run, baseline).items()]
+    rows += [
+        (name, f"{value:8.1f} MiB/s")
+        for name, value in throughput(csv_info, run).items()
+    ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
@@ -455,6 +486,7 @@ def write_results(
         "upload": asdict(run),
         "baseline_pandas_read_csv": asdict(baseline),
         "ratios": ratios(run, baseline),
+        "throughput_mib_s": throughput(csv_info, run),
     }
     output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
@@ -465,11 +497,29 @@ def write_results(
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
+    parser.add_argument(
+        "--size",
+        type=parse_size,
+        help="file size instead of --rows, e.g. 100MB or 1GB (about 87 bytes a row)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary folder and say where"
     )
     return parser.parse_args(argv)
+
+
+def parse_size(text: str) -> int:
+    """Bytes in ``100MB``, ``1GB``, ``1.5GiB`` or a plain number."""
+    units = {"": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9}
+    units |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+    cleaned = text.strip().upper().replace(" ", "")
+    number = cleaned.rstrip("KMGIB")
+    unit = cleaned[len(number) :]
+    if unit not in units or not number:
+        message = f"size must look like 100MB or 1GB, got {text!r}"
+        raise argparse.ArgumentTypeError(message)
+    return int(float(number) * units[unit])
 
 
 def _stop_on_sigterm() -> None:
@@ -521,7 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     _stop_on_sigterm()
     folder = Path(tempfile.mkdtemp(prefix="nbdash-bench-upload-"))
     try:
-        run(folder, args.rows, args.output)
+        rows = args.rows if args.size is None else -(-args.size // BYTES_PER_ROW)
+        run(folder, rows, args.output)
     except (BenchmarkError, pytest.fail.Exception) as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1

@@ -58,8 +58,8 @@ def test_upload_csv_in_chunks_reaches_the_store(
     widget.get_by_role("button", name="Upload").click()
 
     report = widget.locator(".report")
-    summary = f"orders-2024.csv → orders: {ROWS} rows, 6 columns"
-    report.get_by_text(summary, exact=True).wait_for(timeout=180_000)
+    summary = f"orders-2024.csv → orders: {ROWS} rows, 6 columns (csv, utf-8"
+    report.get_by_text(summary, exact=False).wait_for(timeout=180_000)
 
     stored = pd.read_parquet(_latest_parquet(notebook_dir / ".nbdash" / "orders"))
     assert len(stored) == ROWS
