@@ -369,9 +369,13 @@ _DATE_PARTS = {
 }  # fmt: skip
 
 
-def column_types(frame: pd.DataFrame) -> dict[str, str]:
-    """Return each column's expression type (``other`` for unsupported dtypes)."""
-    return {str(name): _dtype_kind(frame[name]) for name in frame.columns}
+def column_types(frame: pd.DataFrame, names: list[str] | None = None) -> dict[str, str]:
+    """Return each column's (or each of ``names``') expression type.
+
+    A dtype expressions do not handle (category, timedelta...) is ``other``.
+    """
+    chosen = list(frame.columns) if names is None else names
+    return {str(name): _dtype_kind(frame[name]) for name in chosen}
 
 
 def _dtype_kind(series: pd.Series) -> str:
@@ -388,11 +392,18 @@ def _dtype_kind(series: pd.Series) -> str:
     return "other"
 
 
-def check(expr: Expr, types: Mapping[str, str], text: str = "") -> str:
+def check(
+    expr: Expr,
+    types: Mapping[str, str],
+    text: str = "",
+    available: list[str] | None = None,
+) -> str:
     """Return the type of ``expr`` given the column ``types``; raise when it is wrong.
 
     ``types`` maps column names to ``number``/``text``/``bool``/``datetime`` (see
-    :func:`column_types`); ``text`` is the expression's source, quoted in errors.
+    :func:`column_types`); ``text`` is the expression's source, quoted in errors;
+    ``available`` lists the columns an unknown-column error offers (default: the
+    keys of ``types``).
 
     Raises
     ------
@@ -401,16 +412,19 @@ def check(expr: Expr, types: Mapping[str, str], text: str = "") -> str:
         type of arguments, with the position in ``text``.
     """
     try:
-        return _Checker(types, text).type_of(expr)
+        return _Checker(types, text, available).type_of(expr)
     except RecursionError:
         message = "The expression nests too deeply; split it into several steps."
         raise ExpressionError(message, expression=text) from None
 
 
 class _Checker:
-    def __init__(self, types: Mapping[str, str], text: str) -> None:
+    def __init__(
+        self, types: Mapping[str, str], text: str, available: list[str] | None
+    ) -> None:
         self.types = types
         self.text = text
+        self.available = list(types) if available is None else available
 
     def fail(self, message: str, pos: Position) -> ExpressionError:
         caret = ""
@@ -444,7 +458,7 @@ class _Checker:
 
     def _column(self, node: ColumnRef) -> str:
         if node.name not in self.types:
-            names = list(self.types)
+            names = self.available
             close = difflib.get_close_matches(node.name, names, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             listed = ", ".join(names) if names else "(no columns)"
@@ -621,7 +635,10 @@ def evaluate(expr: Expr, frame: pd.DataFrame, text: str = "") -> pd.Series:
     ExpressionError
         The expression does not fit the frame's columns, or fails on the data.
     """
-    check(expr, column_types(frame), text)
+    # Typing only the columns used keeps a wide frame's text columns unscanned.
+    used = [name for name in columns_of(expr) if name in frame.columns]
+    names = [str(name) for name in frame.columns]
+    check(expr, column_types(frame, used), text, available=names)
     try:
         out = _Compiler(frame).series(expr)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:

@@ -205,7 +205,7 @@ class CastStep(SpecModel):
         bad = converted.isna() & original.notna()
         self._report(original, bad)
 
-        result = frame.copy()
+        result = frame.copy(deep=False)  # copy-on-write: the input stays as it is
         result[self.column] = converted
         return result
 

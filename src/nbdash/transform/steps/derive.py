@@ -60,7 +60,7 @@ class DeriveStep(SpecModel):
     ) -> pd.DataFrame:
         """Return ``frame`` with column ``name`` set."""
         values = expression.evaluate(self.ast, frame, self.expression)
-        result = frame.copy()
+        result = frame.copy(deep=False)  # copy-on-write: the input stays as it is
         result[self.name] = values
         return result
 

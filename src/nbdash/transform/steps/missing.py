@@ -64,7 +64,7 @@ class FillMissingStep(SpecModel):
         self, frame: pd.DataFrame, others: Datasets | None = None
     ) -> pd.DataFrame:
         """Return ``frame`` with the missing values of the columns filled."""
-        result = frame.copy()
+        result = frame.copy(deep=False)  # copy-on-write: the input stays as it is
         for column in self.columns:
             series = result[column]
             self._check(series, column)
@@ -253,7 +253,7 @@ class FlagMissingStep(SpecModel):
     ) -> pd.DataFrame:
         """Return ``frame`` with the flag column added."""
         self._check_new(list(frame.columns))
-        result = frame.copy()
+        result = frame.copy(deep=False)  # copy-on-write: the input stays as it is
         result[self.flag_column] = result[self.column].isna()
         return result
 

@@ -198,7 +198,7 @@ class BucketDateStep(SpecModel):
             f"{series.dtype}. Convert it first with a 'cast' step to 'datetime'.",
         )
         wall = series.dt.tz_localize(None)
-        result = frame.copy()
+        result = frame.copy(deep=False)  # copy-on-write: the input stays as it is
         result[self.target] = wall.dt.to_period(_BUCKET_FREQ[self.unit]).dt.start_time
         return result
 
