@@ -107,19 +107,17 @@ def main() -> None:
 
     frame, regions = sales_frame(args.rows), region_frame()
     report: dict[str, Any] = {"rows": args.rows, "repeat": args.repeat, "steps": {}}
+    others = {"regions": regions}
     for name, (step, hand) in cases(regions).items():
         pipe = Pipeline(source="sales", steps=[step])
-        ours = best_time(
-            lambda: pipe.run_frame(frame, others={"regions": regions}), args.repeat
-        )
-        theirs = best_time(lambda: hand(frame), args.repeat)
+        ours = best_time(lambda p=pipe: p.run_frame(frame, others=others), args.repeat)
+        theirs = best_time(lambda h=hand: h(frame), args.repeat)
         report["steps"][name] = {
             "nbdash_s": round(ours, 4), "hand_s": round(theirs, 4),
             "ratio": round(ours / theirs, 3),
         }  # fmt: skip
-        print(
-            f"{name:8} nbdash {ours:8.4f}s  hand {theirs:8.4f}s  ratio {ours / theirs:5.2f}"
-        )
+        ratio = ours / theirs
+        print(f"{name:8} nbdash {ours:8.4f}s  hand {theirs:8.4f}s  ratio {ratio:5.2f}")
 
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "transform_pandas.json").write_text(json.dumps(report, indent=2))

@@ -36,10 +36,29 @@ def payloads(sentinel: Path) -> list[str]:
 
 # Names the generated code may use: its own variables, pandas, and plain builtins.
 ALLOWED_NAMES = {
-    "df", "pd", "datasets", "keep", "as_of", "table", "converted", "bad", "first",
-    "mode", "share", "str", "len", "min", "repr", "ValueError", "s", "d", "x", "c",
+    "df",
+    "pd",
+    "datasets",
+    "keep",
+    "as_of",
+    "table",
+    "converted",
+    "bad",
+    "first",
+    "mode",
+    "share",
+    "sparse",
+    "str",
+    "len",
+    "min",
+    "repr",
+    "ValueError",
+    "s",
+    "d",
+    "x",
+    "c",
     "column",
-}  # fmt: skip
+}
 
 
 def assert_code_is_inert(code: str) -> None:
@@ -65,8 +84,12 @@ def run_both(pipe: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
 def test_payloads_in_names_and_values_stay_data(tmp_path: Path) -> None:
     sentinel = tmp_path / "pwned"
     for payload in payloads(sentinel):
-        frame = pd.DataFrame({payload: pd.Series([payload, "b", None], dtype="str"),
-                              "n": [1.0, 2.0, None]})  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                payload: pd.Series([payload, "b", None], dtype="str"),
+                "n": [1.0, 2.0, None],
+            }
+        )
         pipe = Pipeline(
             source=payload,
             output=payload,
@@ -83,13 +106,13 @@ def test_payloads_in_names_and_values_stay_data(tmp_path: Path) -> None:
                         },
                     ],
                     "combine": "or",
-                },  # fmt: skip
+                },
                 {"kind": "fill_missing", "columns": ["n"], "value": 0},
                 {
                     "kind": "derive",
                     "name": payload + "2",
                     "expression": f"concat({quote(payload)}, {text(payload)})",
-                },  # fmt: skip
+                },
                 {"kind": "rename", "mapping": {"n": payload + "n"}},
                 {
                     "kind": "group",
@@ -112,8 +135,9 @@ def test_payloads_as_expressions_never_run(tmp_path: Path, index: int) -> None:
     payload = payloads(sentinel)[index]
     frame = pd.DataFrame({"a": [1, 2]})
     try:
-        pipe = Pipeline(source="s", steps=[{"kind": "derive", "name": "x",
-                                            "expression": payload}])  # fmt: skip
+        pipe = Pipeline(
+            source="s", steps=[{"kind": "derive", "name": "x", "expression": payload}]
+        )
     except SpecError as exc:
         assert "expression" in str(exc)
     else:
@@ -141,7 +165,7 @@ def test_payloads_as_expressions_never_run(tmp_path: Path, index: int) -> None:
 def test_python_is_not_the_expression_language(text: str) -> None:
     frame = pd.DataFrame({"a": [1]})
     step = {"kind": "derive", "name": "x", "expression": text}
-    with pytest.raises(SpecError, match="expression|Unknown function"):
+    with pytest.raises(SpecError, match=r"expression|Unknown function"):
         Pipeline(source="s", steps=[step]).run_frame(frame)
 
 

@@ -79,8 +79,10 @@ def test_filter_nested_groups(orders: pd.DataFrame) -> None:
 def test_filter_text_prefix_suffix(
     orders: pd.DataFrame, op: str, value: str, case: bool, units: list[int]
 ) -> None:
-    step = {"kind": "filter", "conditions": [{"column": "region", "op": op,
-            "value": value, "case": case}]}  # fmt: skip
+    step = {
+        "kind": "filter",
+        "conditions": [{"column": "region", "op": op, "value": value, "case": case}],
+    }
     assert run(orders, step)["units"].tolist() == units
 
 
@@ -160,8 +162,11 @@ def test_filter_groups_nest_at_most_eight_deep() -> None:
 
 
 def test_sort_missing_first(orders: pd.DataFrame) -> None:
-    step = {"kind": "sort", "keys": [{"column": "revenue", "ascending": False}],
-            "missing": "first"}  # fmt: skip
+    step = {
+        "kind": "sort",
+        "keys": [{"column": "revenue", "ascending": False}],
+        "missing": "first",
+    }
     assert run(orders, step)["units"].tolist() == [2, 3, 1, 5, 4]
 
 
@@ -290,7 +295,7 @@ def test_group_every_function() -> None:
             "std",
             "first",
             "last",
-        )  # fmt: skip
+        )
     ]
     aggregations += [
         {"column": "t", "func": "count_distinct"},
@@ -299,8 +304,12 @@ def test_group_every_function() -> None:
     result = run(frame, {"kind": "group", "by": ["k"], "aggregations": aggregations})
     a = result.iloc[0]
     assert (a["v_sum"], a["v_mean"], a["v_median"], a["v_min"], a["v_max"]) == (
-        4.0, 2.0, 2.0, 1.0, 3.0,
-    )  # fmt: skip
+        4.0,
+        2.0,
+        2.0,
+        1.0,
+        3.0,
+    )
     assert (a["v_count"], a["t_count_distinct"], a["v_first"], a["v_last"]) == (
         2,
         2,
@@ -313,9 +322,17 @@ def test_group_every_function() -> None:
 
 
 def test_group_percentile_needs_p() -> None:
-    with pytest.raises(SpecError, match="'p' .* is required by func 'percentile'"):
-        Pipeline(source="s", steps=[{"kind": "group", "by": ["k"],
-                 "aggregations": [{"column": "v", "func": "percentile"}]}])  # fmt: skip
+    with pytest.raises(SpecError, match=r"'p' .* is required by func 'percentile'"):
+        Pipeline(
+            source="s",
+            steps=[
+                {
+                    "kind": "group",
+                    "by": ["k"],
+                    "aggregations": [{"column": "v", "func": "percentile"}],
+                }
+            ],
+        )
 
 
 def test_pivot(orders: pd.DataFrame) -> None:
@@ -324,10 +341,18 @@ def test_pivot(orders: pd.DataFrame) -> None:
             "shop": ["A", "A", "B", "B", "B"],
             "month": [1, 2, 1, 1, None],
             "sales": [1.0, 2.0, 3.0, 4.0, 5.0],
-        }  # fmt: skip
+        }
     )
-    result = run(frame, {"kind": "pivot", "index": ["shop"], "columns": "month",
-                         "values": "sales", "agg": "sum"})  # fmt: skip
+    result = run(
+        frame,
+        {
+            "kind": "pivot",
+            "index": ["shop"],
+            "columns": "month",
+            "values": "sales",
+            "agg": "sum",
+        },
+    )
     assert list(result.columns) == ["shop", "1.0", "2.0"]
     assert result["1.0"].tolist() == [1.0, 7.0]
     assert result["2.0"].tolist()[0] == 2.0 and pd.isna(result["2.0"].tolist()[1])
@@ -335,8 +360,15 @@ def test_pivot(orders: pd.DataFrame) -> None:
 
 def test_unpivot() -> None:
     frame = pd.DataFrame({"id": ["a", "b"], "q1": [1, 2], "q2": [3, 4]})
-    result = run(frame, {"kind": "unpivot", "id_columns": ["id"],
-                         "name_column": "quarter", "value_column": "sales"})  # fmt: skip
+    result = run(
+        frame,
+        {
+            "kind": "unpivot",
+            "id_columns": ["id"],
+            "name_column": "quarter",
+            "value_column": "sales",
+        },
+    )
     assert result.to_dict("list") == {
         "id": ["a", "b", "a", "b"],
         "quarter": ["q1", "q1", "q2", "q2"],
@@ -406,8 +438,10 @@ def test_drop_missing_columns() -> None:
     frame = pd.DataFrame({"a": [1, None, None], "b": [None, 2, 3], "c": [1, 2, 3]})
     result = run(frame, {"kind": "drop_missing_columns", "max_missing": 0.5})
     assert list(result.columns) == ["b", "c"]
-    result = run(frame, {"kind": "drop_missing_columns", "max_missing": 0.0,
-                         "columns": ["a", "b"]})  # fmt: skip
+    result = run(
+        frame,
+        {"kind": "drop_missing_columns", "max_missing": 0.0, "columns": ["a", "b"]},
+    )
     assert list(result.columns) == ["c"]
 
 
@@ -417,8 +451,9 @@ def test_drop_missing_columns() -> None:
 def test_derive(orders: pd.DataFrame) -> None:
     step = {"kind": "derive", "name": "price", "expression": "revenue / units"}
     result = run(orders, step)
-    assert result["price"].tolist() == pytest.approx([10.0, np.nan, 10.0, 1.25, 1.4],
-                                                     nan_ok=True)  # fmt: skip
+    assert result["price"].tolist() == pytest.approx(
+        [10.0, np.nan, 10.0, 1.25, 1.4], nan_ok=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -432,8 +467,11 @@ def test_join(
     orders: pd.DataFrame, how: str, units: list[int], sizes: list[Any]
 ) -> None:
     regions = pd.DataFrame({"region": ["EU", "US"], "size": ["big", "small"]})
-    result = run(orders, {"kind": "join", "dataset": "regions", "on": ["region"],
-                          "how": how}, regions=regions)  # fmt: skip
+    result = run(
+        orders,
+        {"kind": "join", "dataset": "regions", "on": ["region"], "how": how},
+        regions=regions,
+    )
     assert result["units"].tolist() == units
     assert [None if pd.isna(s) else s for s in result["size"]] == sizes
 
@@ -456,15 +494,17 @@ def test_join_with_other_key_names_and_suffixes(orders: pd.DataFrame) -> None:
 
 
 def test_join_errors(orders: pd.DataFrame) -> None:
-    pipe = Pipeline(source="orders", steps=[{"kind": "join", "dataset": "regions",
-                                             "on": ["region"]}])  # fmt: skip
+    pipe = Pipeline(
+        source="orders",
+        steps=[{"kind": "join", "dataset": "regions", "on": ["region"]}],
+    )
     with pytest.raises(
-        DatasetNotFoundError, match="reads dataset 'regions'.*Available: "
+        DatasetNotFoundError, match=r"reads dataset 'regions'.*Available: "
     ):
         pipe.run_frame(orders)
     with pytest.raises(
         ColumnNotFoundError,
-        match="Step 1 \\(join\\): Column 'region' not "
+        match=r"Step 1 \(join\): Column 'region' not "
         "found in dataset 'regions'. Did you mean 'regions'",
     ):
         pipe.run_frame(orders, others={"regions": pd.DataFrame({"regions": [1]})})

@@ -154,7 +154,8 @@ def _text(draw: st.DrawFn, kinds: Kinds, depth: int) -> str:
         other = draw(st.sampled_from(["text", "num", "bool"]))
         return f"concat({sub('text')}, {sub(other)})"
     if choice == 2:
-        return f"substring({sub('text')}, {draw(st.integers(1, 3))}, {draw(st.integers(0, 3))})"
+        start, length = draw(st.integers(1, 3)), draw(st.integers(0, 3))
+        return f"substring({sub('text')}, {start}, {length})"
     if choice == 3:
         return f"if({sub('bool')}, {sub('text')}, {sub('text')})"
     return leaf

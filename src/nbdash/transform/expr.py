@@ -519,7 +519,8 @@ class _Checker:
         if signature is None:
             close = difflib.get_close_matches(node.func, list(FUNCTIONS), n=1)
             hint = f" Did you mean {close[0]}()?" if close else ""
-            message = f"Unknown function {node.func}().{hint} Functions: {', '.join(FUNCTIONS)}"
+            listed = ", ".join(FUNCTIONS)
+            message = f"Unknown function {node.func}().{hint} Functions: {listed}"
             raise self.fail(message, node.pos)
         required = len([p for p in signature.params if not p.endswith("?")])
         most = None if signature.variadic else len(signature.params)
@@ -562,7 +563,8 @@ class _Checker:
         values = found[1:] if node.func == "if" else found
         kinds = sorted(set(values) - {"null"})
         if len(kinds) > 1:
-            message = f"{node.func}() mixes types {', '.join(kinds)}; give all values one type"
+            mixed = ", ".join(kinds)
+            message = f"{node.func}() mixes types {mixed}; give all values one type"
             raise self.fail(message, node.pos)
         return kinds[0] if kinds else "null"
 
@@ -656,7 +658,7 @@ def to_pandas(expr: Expr) -> str:
 
 
 class _Compiler:
-    """Writes each node as pandas source and, given a frame, computes it the same way."""
+    """Writes each node as pandas source and, given a frame, computes it likewise."""
 
     def __init__(self, frame: pd.DataFrame | None) -> None:
         self.frame = frame

@@ -135,7 +135,7 @@ class Pipeline(SpecModel):
         return result
 
     def used_datasets(self) -> list[str]:
-        """Return the names of the other datasets that ``join``/``append`` steps read."""
+        """Return the names of the other datasets that join/append steps read."""
         names: dict[str, None] = {}
         for step in self.active().steps:
             for name in getattr(step, "used_datasets", list)():

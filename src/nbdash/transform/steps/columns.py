@@ -218,7 +218,8 @@ class CastStep(SpecModel):
                 f"bad = converted.isna() & {column}.notna()",
                 "if bad.any():",
                 f"    first = {column}[bad].iloc[0]",
-                f"    raise ValueError('cannot convert ' + repr(first) + {' to ' + self.to!r})",
+                "    raise ValueError("
+                f"'cannot convert ' + repr(first) + {' to ' + self.to!r})",
             ]
         return [*lines, f"{column} = converted"]
 
@@ -240,7 +241,8 @@ class CastStep(SpecModel):
         if self.errors == "raise":
             raise SpecError(
                 f"cannot convert column {self.column!r} to {self.to}: value {first!r} "
-                f"in row {row} (0-based) does not convert, nor do {count - 1} other(s). "
+                f"in row {row} (0-based) does not convert, nor do {count - 1} "
+                "other(s). "
                 "Fix the data, or set errors='coerce' to make such values missing."
             )
         logger.info(

@@ -28,7 +28,8 @@ class DeriveStep(SpecModel):
     --------
     >>> import pandas as pd
     >>> step = DeriveStep(name="total", expression="[unit price] * qty")
-    >>> step.apply(pd.DataFrame({"unit price": [2.0, 3.0], "qty": [1, 4]}))["total"].tolist()
+    >>> frame = pd.DataFrame({"unit price": [2.0, 3.0], "qty": [1, 4]})
+    >>> step.apply(frame)["total"].tolist()
     [2.0, 12.0]
     """
 

@@ -96,7 +96,7 @@ class Period(SpecModel):
         return self._bound_value(*start, as_of), self._bound_value(*end, as_of)
 
     def bounds_code(self) -> tuple[str, str]:
-        """Return pandas source for ``(start, end)``, in terms of a variable ``as_of``."""
+        """Return pandas source for ``(start, end)``, written with a variable as_of."""
         start, end = self._shape()
         return self._bound_code(*start), self._bound_code(*end)
 

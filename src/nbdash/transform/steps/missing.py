@@ -224,7 +224,8 @@ class DropMissingColumnsStep(SpecModel):
         candidates = f"df[{list(self.columns)!r}]" if self.columns else "df"
         return [
             f"share = {candidates}.isna().mean()",
-            f"df = df.drop(columns=share[share.gt({self.max_missing!r})].index.tolist())",
+            f"sparse = share[share.gt({self.max_missing!r})].index.tolist()",
+            "df = df.drop(columns=sparse)",
         ]
 
     def describe(self) -> str:

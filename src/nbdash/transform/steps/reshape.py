@@ -80,7 +80,8 @@ class PivotStep(SpecModel):
 
     def describe(self) -> str:
         """Return a one-line summary for a code comment."""
-        return f"one column per value of {self.columns!r}, holding {self.agg} of {self.values!r}"
+        what = f"{self.agg} of {self.values!r}"
+        return f"one column per value of {self.columns!r}, holding {what}"
 
     def _func(self) -> str:
         return "nunique" if self.agg == "count_distinct" else self.agg
