@@ -1,0 +1,147 @@
+"""The chart picker in JupyterLab: pick a suggestion, add it to a dashboard, zoom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness import (
+    Server,
+    has_nbdash_extension,
+    open_notebook,
+    run_all_cells,
+    screenshot,
+    write_notebook,
+)
+
+SETUP_CELL = """
+import numpy as np
+import pandas as pd
+import nbdash
+from nbdash.workspace import Workspace
+
+ws = Workspace()
+days = pd.date_range("2024-01-01", periods=120, freq="D")
+regions = ["North", "South", "East", "<b>West</b>"]
+ws.put("sales", pd.DataFrame({
+    "date": days,
+    "region": [regions[i % 4] for i in range(120)],
+    "revenue": [float(10 + (i % 4) * 5 + i % 7) for i in range(120)],
+}))
+dash = nbdash.Dashboard("sales board", workspace=ws)
+picker = nbdash.ChartPicker("sales", dashboard=dash, workspace=ws)
+picker
+"""
+
+DASHBOARD_CELL = "dash"
+
+SIGNAL_CELL = """
+n = 200_000
+ws.put("signal", pd.DataFrame({
+    "t": np.arange(n, dtype=float),
+    "v": np.sin(np.arange(n) / 2000.0) + (np.arange(n) == 123_456) * 9.0,
+}))
+zoomer = nbdash.ChartPicker("signal", workspace=ws)
+zoomer.spec = {"kind": "line", "x": "t", "y": "v"}
+zoomer
+"""
+
+# Points drawn by the first line trace of the n-th picker's plot (plotly decodes the
+# typed arrays into _fullData).
+LINE_POINTS = """
+(index) => {
+  const plot = document.querySelectorAll('.nbd-picker .nbd-plot')[index];
+  const trace = plot && plot._fullData && plot._fullData[0];
+  return trace ? trace.x.length : -1;
+}
+"""
+
+
+def _regions_on_axis(page: Any, container: str) -> list[str]:
+    ticks = page.locator(f"{container} .xaxislayer-above .xtick text")
+    return [ticks.nth(i).text_content() or "" for i in range(ticks.count())]
+
+
+def test_pick_a_suggestion_and_add_it_to_the_dashboard(
+    lab_server: Server, notebook_dir: Path, page: Any
+) -> None:
+    write_notebook(
+        notebook_dir / "picker.ipynb", [("code", SETUP_CELL), ("code", DASHBOARD_CELL)]
+    )
+    open_notebook(page, lab_server, "picker.ipynb")
+    assert has_nbdash_extension(page), "nbdash's JupyterLab extension is not active"
+    run_all_cells(page)
+
+    cards = page.locator(".nbd-picker .nbd-suggestion")
+    cards.first.wait_for()
+    page.locator(".nbd-picker .nbd-thumb .main-svg").first.wait_for()
+    bar_card = cards.filter(has_text="Revenue by region").first
+    bar_card.click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.nbd-picker .nbd-plot .bars .point').length"
+        " === 4"
+    )
+    assert sorted(_regions_on_axis(page, ".nbd-picker .nbd-plot")) == sorted(
+        ["North", "South", "East", "<b>West</b>"]
+    ), "the HTML label is shown as text"
+    screenshot(page, "picker_suggestion_chosen")
+
+    page.locator(".nbd-picker button", has_text="Add to dashboard").click()
+    page.locator(".nbd-picker .nbd-status", has_text="Added").wait_for()
+    tile = page.locator(".nbdash-dashboard .grid-stack-item").filter(
+        has=page.locator(".nbdash-tile-title", has_text="Revenue by region")
+    )
+    tile.locator(".main-svg .bars .point").first.wait_for()
+    assert tile.locator(".main-svg .bars .point").count() == 4
+    assert "<b>West</b>" in _regions_on_axis(page, ".nbdash-dashboard")
+    tile.scroll_into_view_if_needed()
+    _assert_fits(tile)
+    screenshot(page, "picker_added_to_dashboard")
+
+
+def _assert_fits(tile: Any) -> None:
+    """The chart's drawing stays inside its tile (no overflow, no cut-off axis)."""
+    outer = tile.bounding_box()
+    svg = tile.locator(".main-svg").first.bounding_box()
+    assert svg["x"] >= outer["x"] - 1 and svg["y"] >= outer["y"] - 1
+    assert svg["x"] + svg["width"] <= outer["x"] + outer["width"] + 1
+    assert svg["y"] + svg["height"] <= outer["y"] + outer["height"] + 1
+
+
+def test_zoom_resamples_a_long_line(
+    lab_server: Server, notebook_dir: Path, page: Any
+) -> None:
+    write_notebook(
+        notebook_dir / "zoom.ipynb", [("code", SETUP_CELL), ("code", SIGNAL_CELL)]
+    )
+    open_notebook(page, lab_server, "zoom.ipynb")
+    run_all_cells(page)
+    page.wait_for_function(f"() => ({LINE_POINTS})(1) > 0")
+    before = page.evaluate(LINE_POINTS, 1)
+    assert 0 < before <= 4000
+
+    # Zoom to 1,000 of the 200,000 points through plotly, as a drag-zoom does.
+    zoom_box = page.locator(".nbd-picker .nbd-plot").nth(1).locator(".nsewdrag")
+    box = zoom_box.bounding_box()
+    y = box["y"] + box["height"] / 2
+    start = box["x"] + box["width"] * 0.61
+    page.mouse.move(start, y)
+    page.mouse.down()
+    page.mouse.move(start + box["width"] * 0.01, y, steps=5)
+    page.mouse.up()
+
+    page.wait_for_function(
+        f"() => {{ const n = ({LINE_POINTS})(1); return n > 0 && n !== {before}; }}"
+    )
+    x = page.evaluate(
+        """() => {
+          const plot = document.querySelectorAll('.nbd-picker .nbd-plot')[1];
+          const xs = Array.from(plot._fullData[0].x);
+          return [xs.length, xs[1] - xs[0], plot.layout.xaxis.range];
+        }"""
+    )
+    count, step, visible = x
+    assert step == 1.0, "full resolution inside the zoomed range"
+    assert count <= 4000
+    assert visible[1] - visible[0] < 20_000
+    screenshot(page, "picker_zoomed")
