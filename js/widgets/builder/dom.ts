@@ -96,15 +96,17 @@ export function labelled(label: string, control: HTMLElement): HTMLLabelElement 
 // Re-rendering replaces inputs; remember which one had focus (by its data-path) and
 // where the caret was, so typing is not interrupted by an update from the kernel.
 export function keepFocus(root: HTMLElement, rebuild: () => void): void {
-  const active = root.ownerDocument.activeElement as HTMLInputElement | null;
+  const active = root.ownerDocument.activeElement as HTMLInputElement | HTMLTextAreaElement | null;
   const path = active && root.contains(active) ? active.dataset.path : undefined;
   const caret = active && "selectionStart" in active ? active.selectionStart : null;
   rebuild();
   if (!path) return;
-  const again = root.querySelector<HTMLInputElement>(`[data-path="${CSS.escape(path)}"]`);
+  const again = root.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[data-path="${CSS.escape(path)}"]`);
   if (!again) return;
   again.focus();
-  if (caret !== null && again.type === "text") again.setSelectionRange(caret, caret);
+  // Number and date inputs have no caret to put back (setSelectionRange throws).
+  const hasCaret = again.type === "text" || again.type === "textarea";
+  if (caret !== null && caret !== undefined && hasCaret) again.setSelectionRange(caret, caret);
 }
 
 export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number) {

@@ -1,9 +1,13 @@
-// The TransformBuilder view: step cards that edit the `pipeline` trait, a preview
-// table, the generated pandas code and an Apply button. The kernel validates and runs
-// every change; this view only edits JSON and shows what comes back.
+// The TransformBuilder view: a toolbar (undo, redo, engine, code), one card per step
+// (rows before and after, enable, move, delete, its form, its error and a preview of
+// its output), the result's preview and the generated pandas code. The kernel
+// validates and runs every change and keeps the undo history; this view only edits
+// JSON and shows what comes back.
 import { Rpc, type AnyModel } from "../../shared/rpc";
 import { el, button, select, textInput, keepFocus, debounce, renderTable } from "./dom";
-import { newStep, stepEditor, STEP_LABELS, type Column, type PipelineJson, type Step } from "./steps";
+import { STEP_GROUPS, label, newStep, type Column, type PipelineJson, type Step } from "./steps";
+import { stepForm, stepHelp, checkbox, type Schema } from "./form";
+import type { ExpressionCheck } from "./expression";
 import css from "./style.css";
 
 const TYPING_DELAY_MS = 400;
@@ -13,27 +17,56 @@ interface Preview {
   rows?: unknown[][];
 }
 
+interface StepError {
+  message: string;
+  offset: number | null;
+  expression: string;
+}
+
 function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+function isTextField(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target instanceof HTMLTextAreaElement) return true;
+  return target instanceof HTMLInputElement && ["text", "number", "date", "search"].includes(target.type);
+}
+
 function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () => void {
   const rpc = new Rpc(model);
-  const style = el("style", "", css);
+  const get = <T>(name: string, fallback: T): T => (model.get(name) as T | null | undefined) ?? fallback;
+  const container = el("div", "nbd-builder");
+  // JupyterLab's notebook shortcuts (z, Ctrl+Z on cells) stay out of the widget.
+  container.dataset.lmSuppressShortcuts = "true";
   const errorBox = el("div", "nbd-error");
+  const toolbar = el("div", "nbd-row nbd-toolbar");
   const cards = el("div", "nbd-cards");
   const addBar = el("div", "nbd-row nbd-addbar");
   const previewBox = el("div", "nbd-preview");
   const codeBox = el("pre", "nbd-code");
+  const codeFallback = el("textarea", "nbd-input nbd-code-copy");
+  codeFallback.readOnly = true;
+  codeFallback.hidden = true;
   const status = el("span", "nbd-status");
-  const container = el("div", "nbd-builder");
 
-  // The steps being edited; replaced from the model whenever no edit is waiting.
-  let steps: Step[] = clone((model.get("pipeline") as PipelineJson).steps ?? []);
+  // The steps being edited and which are off; replaced from the model whenever no
+  // edit of ours is waiting to be sent.
+  let steps: Step[] = [];
+  let off: boolean[] = [];
+  const drafts = new Map<string, { text: string; check?: ExpressionCheck }>();
+  const load = () => {
+    const pipeline = get<PipelineJson>("pipeline", { source: "", steps: [] });
+    steps = clone(pipeline.steps ?? []);
+    const disabled = new Set(pipeline.disabled ?? []);
+    off = steps.map((_step, index) => disabled.has(index));
+  };
+  load();
 
   const sendNow = () => {
-    const pipeline = model.get("pipeline") as PipelineJson;
-    model.set("pipeline", { ...pipeline, steps: clone(steps) });
+    const pipeline = get<PipelineJson>("pipeline", { source: "", steps: [] });
+    const disabled = off.flatMap((isOff, index) => (isOff ? [index] : []));
+    model.set("pipeline", { ...pipeline, steps: clone(steps), disabled });
     model.save_changes();
   };
   const sendLater = debounce(sendNow, TYPING_DELAY_MS);
@@ -47,47 +80,123 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     }
   };
 
+  const checkExpression = async (text: string, index: number) =>
+    (await rpc.request<ExpressionCheck>("check_expression", { expression: text, index })).result;
+
   function columnsBefore(index: number): Column[] {
-    if (index === 0) return (model.get("columns") as Column[]) ?? [];
-    const after = (model.get("step_columns") as Array<Column[] | null>)[index - 1];
-    // A step after a failed one cannot know its columns; offer the source's.
-    return after ?? ((model.get("columns") as Column[]) ?? []);
+    const source = get<Column[]>("columns", []);
+    for (let at = index - 1; at >= 0; at--) {
+      const after = get<Array<Column[] | null>>("step_columns", [])[at];
+      if (after) return after;
+    }
+    return source; // nothing before ran (or it failed): offer the source's columns
   }
 
   function rowsText(index: number): string {
-    const counts = (model.get("row_counts") as Array<number | null>) ?? [];
-    const before = index === 0 ? (model.get("source_rows") as number) : counts[index - 1];
-    const after = counts[index];
+    const counts = get<Array<number | null>>("row_counts", []);
+    const before = index === 0 ? get<number>("source_rows", 0) : counts[index - 1];
     const show = (n: number | null | undefined) => (n === null || n === undefined ? "?" : n.toLocaleString());
-    return `rows ${show(before)} → ${show(after)}`;
+    return `${show(before)} → ${show(counts[index])} rows`;
   }
 
-  function card(step: Step, index: number): HTMLElement {
-    const errors = (model.get("step_errors") as Record<string, string>) ?? {};
-    const box = el("div", errors[String(index)] ? "nbd-card nbd-card-error" : "nbd-card");
+  function move(from: number, to: number): void {
+    if (to < 0 || to >= steps.length || from === to) return;
+    const [step] = steps.splice(from, 1);
+    const [isOff] = off.splice(from, 1);
+    steps.splice(to, 0, step);
+    off.splice(to, 0, isOff);
+    commit(true);
+  }
+
+  function cardHead(step: Step, index: number): HTMLElement {
     const head = el("div", "nbd-card-head");
-    head.append(el("span", "nbd-card-title", `${index + 1}. ${STEP_LABELS[step.kind]}`));
-    head.append(el("span", "nbd-rows", rowsText(index)));
-    const move = (to: number) => {
-      const [moved] = steps.splice(index, 1);
-      steps.splice(to, 0, moved);
+    const grip = el("span", "nbd-grip", "⠿");
+    grip.title = "Drag to reorder";
+    head.append(grip, el("span", "nbd-card-title", `${index + 1}. ${label(step.kind)}`));
+    head.append(el("span", "nbd-rows", off[index] ? "disabled" : rowsText(index)));
+    const enabled = checkbox(!off[index], `s${index}.enabled`, (on) => {
+      off[index] = !on;
       commit(true);
-    };
-    const up = button("↑", () => move(index - 1), "nbd-btn nbd-small");
-    const down = button("↓", () => move(index + 1), "nbd-btn nbd-small");
+    });
+    enabled.title = "Run this step";
+    const toggle = el("label", "nbd-field nbd-enable");
+    toggle.append(enabled, el("span", "nbd-label", "on"));
+    const up = button("↑", () => move(index, index - 1), "nbd-btn nbd-small");
+    const down = button("↓", () => move(index, index + 1), "nbd-btn nbd-small");
     up.disabled = index === 0;
     down.disabled = index === steps.length - 1;
     up.title = "Move up";
     down.title = "Move down";
     const remove = button("Delete", () => {
       steps.splice(index, 1);
+      off.splice(index, 1);
       commit(true);
     }, "nbd-btn nbd-small nbd-danger");
-    head.append(up, down, remove);
-    box.append(head, stepEditor(step, { columns: columnsBefore(index), path: `s${index}`, commit }));
-    if (errors[String(index)]) box.append(el("div", "nbd-step-error", errors[String(index)]));
+    head.append(toggle, up, down, remove);
+    return head;
+  }
+
+  // Only the grip drags, so text in the card's inputs can still be selected.
+  function draggable(box: HTMLElement, grip: HTMLElement, index: number): void {
+    grip.draggable = true;
+    grip.addEventListener("dragstart", (event) => {
+      event.dataTransfer?.setData("text/x-nbdash-step", String(index));
+      event.dataTransfer?.setDragImage(box, 10, 10);
+      box.classList.add("nbd-dragging");
+    });
+    grip.addEventListener("dragend", () => box.classList.remove("nbd-dragging"));
+    box.addEventListener("dragover", (event) => {
+      if (event.dataTransfer?.types.includes("text/x-nbdash-step")) event.preventDefault();
+    });
+    box.addEventListener("drop", (event) => {
+      const from = Number(event.dataTransfer?.getData("text/x-nbdash-step"));
+      if (!Number.isInteger(from)) return;
+      event.preventDefault();
+      move(from, index);
+    });
+  }
+
+  function card(step: Step, index: number): HTMLElement {
+    const error = get<Record<string, StepError>>("step_errors", {})[String(index)];
+    const classes = ["nbd-card", error ? "nbd-card-error" : "", off[index] ? "nbd-card-off" : ""];
+    const box = el("div", classes.filter(Boolean).join(" "));
+    box.dataset.step = String(index);
+    const help = stepHelp(step.kind, defs());
+    const form = stepForm(step, {
+      defs: defs(),
+      columns: columnsBefore(index),
+      datasets: get<string[]>("datasets", []),
+      path: `s${index}`,
+      stepIndex: index,
+      drafts,
+      checkExpression,
+      runError: error && error.expression ? { ok: false, ...error } : undefined,
+      commit,
+    });
+    const head = cardHead(step, index);
+    draggable(box, head.querySelector(".nbd-grip") as HTMLElement, index);
+    box.append(head, form);
+    if (help) box.title = help;
+    // A derive step's expression editor shows its own error, with the position marked.
+    const shownByEditor = error && error.expression && step.kind === "derive";
+    if (error && !shownByEditor) box.append(el("div", "nbd-step-error", error.message));
+    box.append(stepPreview(index));
     return box;
   }
+
+  function stepPreview(index: number): HTMLElement {
+    const preview = get<Array<Preview | null>>("step_previews", [])[index];
+    const details = el("details", "nbd-step-preview");
+    details.append(el("summary", "", "Output preview"));
+    details.dataset.path = `s${index}.preview`;
+    if (openPreviews.has(index)) details.open = true;
+    details.addEventListener("toggle", () => (details.open ? openPreviews.add(index) : openPreviews.delete(index)));
+    details.append(preview ? renderTable(preview) : el("p", "nbd-empty", "Not run (an earlier step failed)."));
+    return details;
+  }
+  const openPreviews = new Set<number>();
+
+  const defs = () => get<{ $defs?: Record<string, Schema> }>("schema", {}).$defs ?? {};
 
   function drawCards(): void {
     keepFocus(cards, () => {
@@ -96,97 +205,166 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     });
   }
 
+  function drawToolbar(): void {
+    const undo = button("↶ Undo", () => history("undo"), "nbd-btn nbd-small");
+    const redo = button("↷ Redo", () => history("redo"), "nbd-btn nbd-small");
+    undo.disabled = !get<boolean>("can_undo", false);
+    redo.disabled = !get<boolean>("can_redo", false);
+    undo.title = "Undo (Ctrl+Z)";
+    redo.title = "Redo (Ctrl+Shift+Z)";
+    const engine = select(["pandas", "duckdb", "auto"], get<string>("engine", "pandas"), (value) => {
+      model.set("engine", value);
+      model.save_changes();
+    }, "engine");
+    engine.title = "The engine Apply runs the pipeline with";
+    toolbar.replaceChildren(
+      el("span", "nbd-card-title", `Pipeline over ${get<string>("source", "")}`),
+      undo, redo, el("span", "nbd-label", "Engine"), engine,
+    );
+  }
+
+  async function history(kind: "undo" | "redo"): Promise<void> {
+    sendLater.flush();
+    drafts.clear();
+    try {
+      await rpc.request(kind);
+    } catch (error) {
+      showError((error as Error).message);
+    }
+  }
+
   function drawAddBar(): void {
-    const kinds = Object.keys(STEP_LABELS) as Step["kind"][];
-    const menu = select([{ value: "", label: "Add step…" }, ...kinds.map((k) => ({ value: k, label: STEP_LABELS[k] }))], "", (kind) => {
-      if (!kind) return;
-      steps.push(newStep(kind as Step["kind"], columnsBefore(steps.length)));
-      commit(true);
-      menu.value = "";
-    });
-    const output = textInput(model.get("output") as string, () => undefined, "output", "output dataset");
-    const apply = button("Apply", async () => {
-      sendLater.flush();
-      sendNow();
-      apply.disabled = true;
-      status.textContent = "Running…";
-      try {
-        const answer = await rpc.request<{ rows: number; columns: number }>("apply", { output: output.value });
-        status.textContent = `Saved ${output.value}: ${answer.result.rows.toLocaleString()} rows × ${answer.result.columns} columns`;
-      } catch (error) {
-        status.textContent = "";
-        errorBox.textContent = (error as Error).message;
-      } finally {
-        apply.disabled = false;
+    const menu = el("select", "nbd-select nbd-add");
+    const prompt = el("option", "", "Add step…");
+    prompt.value = "";
+    menu.append(prompt);
+    for (const [group, kinds] of STEP_GROUPS) {
+      const optgroup = el("optgroup");
+      optgroup.label = group;
+      for (const kind of kinds) {
+        const option = el("option", "", label(kind));
+        option.value = kind;
+        optgroup.append(option);
       }
-    }, "nbd-btn nbd-primary");
+      menu.append(optgroup);
+    }
+    menu.addEventListener("change", () => {
+      if (!menu.value) return;
+      steps.push(newStep(menu.value, columnsBefore(steps.length), get<string[]>("datasets", [])));
+      off.push(false);
+      menu.value = "";
+      commit(true);
+    });
+    const output = textInput(get<string>("output", ""), () => undefined, "output", "output dataset");
+    const apply = button("Apply", () => runApply(apply, output.value), "nbd-btn nbd-primary");
     addBar.replaceChildren(menu, el("span", "nbd-spacer"), el("span", "nbd-label", "Output"), output, apply, status);
   }
 
+  async function runApply(apply: HTMLButtonElement, output: string): Promise<void> {
+    sendLater.flush();
+    sendNow();
+    apply.disabled = true;
+    status.textContent = "Running…";
+    try {
+      const answer = await rpc.request<{ rows: number; columns: number }>("apply", { output });
+      status.textContent = `Saved ${output}: ${answer.result.rows.toLocaleString()} rows × ${answer.result.columns} columns`;
+    } catch (error) {
+      status.textContent = "";
+      showError((error as Error).message);
+    } finally {
+      apply.disabled = false;
+    }
+  }
+
   function drawPreview(): void {
-    const preview = (model.get("preview") as Preview) ?? {};
-    previewBox.replaceChildren(el("div", "nbd-section", "Preview (first 20 rows)"), renderTable(preview));
+    previewBox.replaceChildren(el("div", "nbd-section", "Result (first 20 rows)"), renderTable(get<Preview>("preview", {})));
   }
 
   function drawCode(): void {
-    codeBox.textContent = (model.get("code") as string) ?? "";
+    codeBox.textContent = get<string>("code", "");
+    codeFallback.value = codeBox.textContent;
   }
 
-  function drawError(): void {
-    const message = (model.get("error") as string) ?? "";
+  function showError(message: string): void {
     errorBox.textContent = message;
     errorBox.hidden = message === "";
   }
+  const drawError = () => showError(get<string>("error", ""));
 
-  const copy = button("Copy", async () => {
+  // Copy: the clipboard API needs a secure context and permission; where it fails the
+  // code is shown selected in a text area for Ctrl+C.
+  const copy = button("Copy code", async () => {
     try {
       await navigator.clipboard.writeText(codeBox.textContent ?? "");
       copy.textContent = "Copied";
+      codeFallback.hidden = true;
     } catch {
-      copy.textContent = "Copy failed";
+      codeFallback.hidden = false;
+      codeFallback.focus();
+      codeFallback.select();
+      copy.textContent = "Press Ctrl+C";
     }
-    setTimeout(() => (copy.textContent = "Copy"), 1500);
-  }, "nbd-btn nbd-small");
+    setTimeout(() => (copy.textContent = "Copy code"), 2000);
+  }, "nbd-btn nbd-small nbd-copy");
+  const insert = button("Insert into a new cell", async () => {
+    sendLater.flush();
+    sendNow();
+    try {
+      await rpc.request("insert_code");
+      insert.textContent = "Inserted";
+    } catch (error) {
+      showError((error as Error).message);
+    }
+    setTimeout(() => (insert.textContent = "Insert into a new cell"), 2000);
+  }, "nbd-btn nbd-small nbd-insert");
+  const drawInsert = () => (insert.hidden = !get<boolean>("can_insert", false));
   const codePanel = el("details", "nbd-code-panel");
   const summary = el("summary", "", "Code ");
-  summary.append(copy);
-  codePanel.append(summary, codeBox);
+  summary.append(copy, insert);
+  codePanel.append(summary, codeFallback, codeBox);
+
+  const onKey = (event: KeyboardEvent) => {
+    if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "z") return;
+    if (isTextField(event.target)) return; // the field's own text undo
+    event.preventDefault();
+    event.stopPropagation();
+    void history(event.shiftKey ? "redo" : "undo");
+  };
+  container.addEventListener("keydown", onKey);
 
   const onPipeline = () => {
     if (sendLater.pending()) return; // the user's newer edit is on its way
-    steps = clone((model.get("pipeline") as PipelineJson).steps ?? []);
+    load();
     drawCards();
   };
   const onState = () => drawCards();
-  model.on("change:pipeline", onPipeline);
-  model.on("change:step_columns", onState);
-  model.on("change:row_counts", onState);
-  model.on("change:step_errors", onState);
-  model.on("change:columns", onState);
-  model.on("change:preview", drawPreview);
-  model.on("change:code", drawCode);
-  model.on("change:error", drawError);
-  model.on("change:output", drawAddBar);
+  const listeners: Array<[string, () => void]> = [
+    ["change:pipeline", onPipeline],
+    ["change:step_columns", onState],
+    ["change:row_counts", onState],
+    ["change:step_errors", onState],
+    ["change:step_previews", onState],
+    ["change:columns", onState],
+    ["change:datasets", onState],
+    ["change:preview", drawPreview],
+    ["change:code", drawCode],
+    ["change:error", drawError],
+    ["change:output", drawAddBar],
+    ["change:can_undo", drawToolbar],
+    ["change:can_redo", drawToolbar],
+    ["change:engine", drawToolbar],
+    ["change:can_insert", drawInsert],
+  ];
+  for (const [name, listener] of listeners) model.on(name, listener);
 
-  container.append(style, errorBox, cards, addBar, previewBox, codePanel);
+  container.append(el("style", "", css), toolbar, errorBox, cards, addBar, previewBox, codePanel);
   root.append(container);
-  drawCards();
-  drawAddBar();
-  drawPreview();
-  drawCode();
-  drawError();
+  for (const draw of [drawToolbar, drawCards, drawAddBar, drawPreview, drawCode, drawError, drawInsert]) draw();
 
   return () => {
     sendLater.flush();
-    model.off("change:pipeline", onPipeline);
-    model.off("change:step_columns", onState);
-    model.off("change:row_counts", onState);
-    model.off("change:step_errors", onState);
-    model.off("change:columns", onState);
-    model.off("change:preview", drawPreview);
-    model.off("change:code", drawCode);
-    model.off("change:error", drawError);
-    model.off("change:output", drawAddBar);
+    for (const [name, listener] of listeners) model.off(name, listener);
+    container.removeEventListener("keydown", onKey);
     rpc.dispose();
     container.remove();
   };

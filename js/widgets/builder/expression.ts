@@ -1,0 +1,86 @@
+// The expression editor of a derive step. What the user types is checked by the
+// kernel (`check_expression`: parsed and type-checked against the columns at the
+// step) and only a valid expression goes into the pipeline; until then the text is a
+// draft, and the error is shown with its position marked.
+import { el } from "./dom";
+import { debounce } from "./dom";
+
+export interface ExpressionCheck {
+  ok: boolean;
+  type?: string;
+  message?: string;
+  offset?: number | null;
+  expression?: string;
+}
+
+export interface ExpressionContext {
+  path: string;
+  stepIndex: number;
+  drafts: Map<string, { text: string; check?: ExpressionCheck }>;
+  checkExpression: (text: string, index: number) => Promise<ExpressionCheck>;
+  runError?: ExpressionCheck; // the step's error from the last run, if any
+  commit: (immediate: boolean) => void;
+}
+
+const CHECK_DELAY_MS = 300;
+
+export function expressionEditor(owner: Record<string, unknown>, ctx: ExpressionContext): HTMLElement {
+  const box = el("div", "nbd-expression");
+  const path = `${ctx.path}.expression`;
+  const draft = ctx.drafts.get(path);
+  const area = el("textarea", "nbd-input nbd-textarea");
+  area.dataset.path = path;
+  area.rows = 2;
+  area.spellcheck = false;
+  area.value = draft?.text ?? String(owner.expression ?? "");
+  const status = el("div", "nbd-expr-status");
+  box.append(area, status);
+  showCheck(status, draft?.check ?? ctx.runError);
+
+  const check = debounce(async () => {
+    const text = area.value;
+    let result: ExpressionCheck;
+    try {
+      result = await ctx.checkExpression(text, ctx.stepIndex);
+    } catch (error) {
+      result = { ok: false, message: (error as Error).message };
+    }
+    if (area.value !== text) return; // the user typed on; a newer check follows
+    if (result.ok) {
+      ctx.drafts.delete(path);
+      owner.expression = text;
+      ctx.commit(true);
+    } else {
+      ctx.drafts.set(path, { text, check: result });
+    }
+    showCheck(status, result);
+  }, CHECK_DELAY_MS);
+  area.addEventListener("input", () => {
+    ctx.drafts.set(path, { text: area.value });
+    status.replaceChildren(el("span", "nbd-label", "checking…"));
+    check();
+  });
+  return box;
+}
+
+function showCheck(status: HTMLElement, check: ExpressionCheck | undefined): void {
+  status.replaceChildren();
+  if (!check) return;
+  if (check.ok) {
+    status.append(el("span", "nbd-ok", `✓ gives ${check.type ?? "a value"}`));
+    return;
+  }
+  status.append(el("div", "nbd-step-error", check.message ?? "Invalid expression."));
+  const text = check.expression ?? "";
+  const at = check.offset;
+  if (text && typeof at === "number" && at >= 0 && at <= text.length) {
+    // The expression with the character at the error's position marked.
+    const marked = el("pre", "nbd-expr-mark");
+    marked.append(
+      document.createTextNode(text.slice(0, at)),
+      el("mark", "nbd-expr-at", text.slice(at, at + 1) || " "),
+      document.createTextNode(text.slice(at + 1)),
+    );
+    status.append(marked);
+  }
+}
