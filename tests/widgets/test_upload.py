@@ -477,6 +477,9 @@ def test_reread_with_overrides_replaces_the_dataset(
     amount = next(c for c in upload.report["columns"] if c["name"] == "amount")
     assert (amount["unparseable"], amount["sample_lines"]) == (1, [4])
     assert upload.options == options and upload.status == "done"
+    assert "amount: number (float64), 0 missing, 1 unparseable (lines 4)" in (
+        upload.to_html()
+    )
     meta = stored_workspace.info("eu")["meta"]
     assert meta["source"]["options"] == options
     assert len(leftovers(uploads_dir)) == 1

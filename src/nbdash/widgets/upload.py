@@ -545,15 +545,23 @@ class Upload(NbdashWidget):
             return f"<div class='nbdash-upload'>{state}</div>"
 
         columns = self.report.get("columns") or []
-        items = "".join(
-            f"<li>{html.escape(str(c.get('name')))}: "
-            f"{html.escape(str(c.get('dtype')))}</li>"
-            for c in columns
-        )
-        problems = len(self.report.get("problems") or [])
+        items = "".join(f"<li>{html.escape(_column_line(c))}</li>" for c in columns)
+        problems = self.report.get("problem_count", 0)
         head = (
             f"<b>{html.escape(self.filename)}</b> &rarr; dataset "
             f"<b>{html.escape(self.dataset)}</b>: {self.report.get('rows')} rows, "
             f"{len(columns)} columns, {problems} problems"
         )
         return f"<div class='nbdash-upload'><p>{head}</p><ul>{items}</ul></div>"
+
+
+def _column_line(column: dict[str, Any]) -> str:
+    """One column of a report as text: name, kind, dtype, missing, unparseable."""
+    text = (
+        f"{column.get('name')}: {column.get('kind', '')} ({column.get('dtype')}), "
+        f"{column.get('missing', 0)} missing"
+    )
+    if column.get("unparseable"):
+        lines = ", ".join(str(line) for line in column.get("sample_lines") or [])
+        text += f", {column['unparseable']} unparseable (lines {lines})"
+    return text
