@@ -839,7 +839,9 @@ class _Compiler:
         parts = []
         for arg in node.args:
             out = self.node(arg)
-            if out.series:
+            if isinstance(arg, Constant) and isinstance(arg.value, str):
+                parts.append(out)
+            elif out.series:
                 fixed = self.run(lambda s: s.astype("str").fillna(""), out)
                 parts.append(_Out(f"{out.code}.astype('str').fillna('')", fixed, True))
             else:
