@@ -244,6 +244,13 @@ class ConditionGroup(SpecModel):
         ]
         return 1 + max(inner, default=0)
 
+    def leaves(self) -> list[Condition]:
+        """Return every condition inside this group, however deep."""
+        found: list[Condition] = []
+        for item in self.conditions:
+            found += item.leaves() if isinstance(item, ConditionGroup) else [item]
+        return found
+
 
 def _item_tag(value: Any) -> str:
     is_group = isinstance(value, ConditionGroup) or (
@@ -326,7 +333,7 @@ class FilterStep(SpecModel):
         return f"pd.Timestamp({self.as_of.isoformat()!r})"
 
     def _uses_period(self) -> bool:
-        return "as_of" in " ".join(item.code() for item in self.conditions)
+        return any(leaf.period is not None for leaf in self._group().leaves())
 
     def _group(self) -> ConditionGroup:
         return ConditionGroup.model_construct(
