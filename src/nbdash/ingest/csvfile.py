@@ -141,7 +141,8 @@ def _read_fast(source: Source, encoding: str, dialect: Dialect) -> TextTable | N
     if header:
         header[0] = header[0].removeprefix("\ufeff")
     data = table.slice(1)
-    return TextTable(header, [column.combine_chunks() for column in data.columns])
+    # Chunked as read: combining would copy all of the file's text at once.
+    return TextTable(header, list(data.columns))
 
 
 def _cell(value: object) -> str:

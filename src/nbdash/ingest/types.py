@@ -126,7 +126,9 @@ def infer_column(
     ``kind`` (one of :data:`KINDS`) or ``date_format`` force the type: values that do
     not fit become missing and are counted as unparseable.
     """
-    text = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+    # Chunked columns are typed chunk by chunk by the kernels: combining them first
+    # would copy the whole column.
+    text = raw
     cleaned, is_missing, tokens = _clean(text, missing_values)
     missing = cleaned.null_count
     if date_format is not None or kind is not None:
