@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
@@ -26,6 +26,7 @@ from nbdash.errors import ColumnNotFoundError, EngineNotSupportedError, SpecErro
 from nbdash.transform import Pipeline, engines
 from nbdash.transform.engines import run_file, run_frame, run_workspace, to_sql
 from nbdash.transform.sql import Column, compile_pipeline, quote
+from transform_strategies import random_cases as shared_cases
 
 HOSTILE_VALUE = "'; DROP TABLE x; --"
 HOSTILE_NAME = 'a" ; select 1; --'
@@ -306,6 +307,28 @@ def test_unknown_engine(sales: pd.DataFrame) -> None:
 # Injection ---------------------------------------------------------------------------
 
 
+def test_inner_join_keeps_pandas_order_and_suffixes() -> None:
+    left = pd.DataFrame({"k": [2, 1, None, 2], "c": list("abcd")}).astype(
+        {"k": "Int64"}
+    )
+    right = pd.DataFrame({"k": [2, None, 2, 5], "c": list("wxyz"), "w": [1, 2, 3, 4]})
+    right = right.astype({"k": "Int64"})
+    join = {"kind": "join", "dataset": "r", "on": ["k"]}
+
+    result = run_frame(pipe(join), left, "duckdb", {"r": right})
+
+    assert result.to_dict("list") == {
+        "k": [2, 2, None, 2, 2],
+        "c_x": ["a", "a", "c", "d", "d"],
+        "c_y": ["w", "y", "x", "w", "y"],
+        "w": [1, 3, 2, 1, 3],
+    }
+    assert result["k"].dtype == "Int64"
+    outer = {"kind": "join", "dataset": "r", "on": ["k"], "how": "outer"}
+    with pytest.raises(EngineNotSupportedError, match="only inner joins"):
+        run_frame(pipe(outer), left, "duckdb", {"r": right})
+
+
 def test_hostile_names_and_values_stay_data() -> None:
     frame = pd.DataFrame({HOSTILE_NAME: [HOSTILE_VALUE, "b", None], "n": [1, 2, 3]})
     steps = [
@@ -349,6 +372,13 @@ NAMES = st.text(
 )
 WORDS = ["a", "A", "Ab", "b", "", "é", HOSTILE_VALUE]
 FLOATS = st.sampled_from([-1.5, 0.0, 1.0, 2.25, np.nan])
+# Each example runs DuckDB, so shrinking a failure could take minutes: report it as
+# drawn instead.
+FAST: dict[str, Any] = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow],
+    "phases": [Phase.explicit, Phase.reuse, Phase.generate],
+}
 KINDS = {"f": "num", "g": "num", "i": "num", "m": "num", "s": "text", "b": "bool"}
 
 
@@ -492,7 +522,7 @@ def assert_same(duck_result: Any, pandas_result: Any) -> None:
     assert_frame_equal(duck_result, pandas_result, check_exact=False, rtol=1e-9)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(**FAST, max_examples=60)
 @given(random_cases())
 def test_duckdb_engine_equals_pandas_engine(
     case: tuple[pd.DataFrame, Pipeline],
@@ -511,7 +541,23 @@ def test_duckdb_engine_equals_pandas_engine(
     assert_frame_equal(frame, before)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(**FAST, max_examples=60)
+@given(shared_cases())
+def test_duckdb_equals_pandas_on_every_step_kind(
+    case: tuple[pd.DataFrame, Pipeline, dict[str, pd.DataFrame]],
+) -> None:
+    """4a's pipelines of every step kind: duckdb runs what it can, exactly as pandas."""
+    frame, pipeline, others = case
+
+    pandas_result = outcome(lambda: pipeline.run_frame(frame, others=others))
+    duck_result = outcome(lambda: run_frame(pipeline, frame, "duckdb", others))
+    auto_result = outcome(lambda: run_frame(pipeline, frame, "auto", others))
+
+    assert_same(duck_result, pandas_result)
+    assert auto_result is not EngineNotSupportedError
+
+
+@settings(**FAST, max_examples=25)
 @given(random_cases(max_steps=3))
 def test_duckdb_on_parquet_equals_pandas(
     tmp_path_factory: pytest.TempPathFactory, case: tuple[pd.DataFrame, Pipeline]
@@ -706,3 +752,55 @@ def test_file_larger_than_the_memory_limit(tmp_path: Path) -> None:
     )
     ids = pq.read_table(output, columns=["id"])["id"].to_pylist()
     assert ids == list(range(7, rows, 1000))
+
+
+# Specs from newer step versions ------------------------------------------------------
+
+
+def fake_pipeline(*steps: Any) -> Any:
+    return SimpleNamespace(source="t", steps=list(steps))
+
+
+def test_nested_groups_and_text_tests_compile() -> None:
+    def test(column: str, op: str, value: str, case: bool = True) -> Any:
+        return SimpleNamespace(column=column, op=op, value=value, case=case)
+
+    inner = SimpleNamespace(
+        combine="and", conditions=[test("s", "starts with", "a", case=False),
+                                   test("s", "ends with", "x")]
+    )  # fmt: skip
+    step = SimpleNamespace(
+        kind="filter",
+        combine="or",
+        conditions=[inner, test("s", "==", "zz")],
+        used_columns=lambda: ["s"],
+    )
+    query = compile_pipeline(fake_pipeline(step), [Column("s", "VARCHAR")], "t")
+
+    connection = duckdb.connect()
+    words = ["Abx", "abc", "bx", "zz", None, "ax"]
+    connection.execute("CREATE TABLE t AS SELECT unnest($1::VARCHAR[]) AS s", [words])
+    rows = connection.execute(query.sql, query.params).fetchall()
+    assert [row[0] for row in rows] == ["Abx", "zz", "ax"]
+
+
+def test_unknown_option_of_a_known_spec_is_refused() -> None:
+    from pydantic import BaseModel
+
+    class SortKey(BaseModel):
+        column: str
+        ascending: bool = True
+        collate: str = "binary"
+
+    plain = SimpleNamespace(
+        kind="sort", keys=[SortKey(column="a")], used_columns=lambda: ["a"]
+    )
+    odd = SimpleNamespace(
+        kind="sort",
+        keys=[SortKey(column="a", collate="nocase")],
+        used_columns=lambda: ["a"],
+    )
+
+    compile_pipeline(fake_pipeline(plain), [Column("a", "BIGINT")], "t")
+    with pytest.raises(EngineNotSupportedError, match="option 'collate' of SortKey"):
+        compile_pipeline(fake_pipeline(odd), [Column("a", "BIGINT")], "t")

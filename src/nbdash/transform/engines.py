@@ -58,7 +58,10 @@ _READERS |= {".tsv": "read_csv", ".txt": "read_csv"}
 
 
 def run_frame(
-    pipeline: Pipeline, frame: pd.DataFrame, engine: Engine = "pandas"
+    pipeline: Pipeline,
+    frame: pd.DataFrame,
+    engine: Engine = "pandas",
+    others: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Run ``pipeline`` on ``frame`` (left unchanged) with ``engine``.
 
@@ -71,6 +74,8 @@ def run_frame(
     engine
         ``"pandas"``, ``"duckdb"`` or ``"auto"`` (DuckDB from
         :data:`AUTO_MIN_CELLS` cells on, when it can run every step).
+    others
+        The datasets that ``join`` and ``append`` steps read, by name.
 
     Examples
     --------
@@ -83,15 +88,15 @@ def run_frame(
     if chosen == "auto":
         chosen = choose_engine(len(frame) * len(frame.columns))
     if chosen == "pandas":
-        return pipeline.run_frame(frame)
+        return pipeline.run_frame(frame, others=others)
 
     try:
-        return _duckdb_frame(pipeline, frame)
+        return _duckdb_frame(pipeline, frame, others or {})
     except EngineNotSupportedError as exc:
         if engine != "auto":
             raise
         logger.warning("engine 'auto' runs pandas instead of duckdb: %s", exc)
-        return pipeline.run_frame(frame)
+        return pipeline.run_frame(frame, others=others)
 
 
 def run_file(
@@ -147,8 +152,9 @@ def run_workspace(
     path = _stored_parquet(workspace, pipeline.source) if chosen != "pandas" else None
     if path is not None and chosen == "auto" and _parquet_cells(path) < AUTO_MIN_CELLS:
         path = None
-    if path is None:
-        return run_frame(pipeline, workspace.get(pipeline.source), chosen)
+    if path is None or _used_datasets(pipeline):
+        others = {name: workspace.get(name) for name in _used_datasets(pipeline)}
+        return run_frame(pipeline, workspace.get(pipeline.source), chosen, others)
 
     try:
         result = run_file(pipeline, path)
@@ -183,27 +189,43 @@ def choose_engine(cells: int) -> Literal["pandas", "duckdb"]:
 # DuckDB ------------------------------------------------------------------------------
 
 
-def _duckdb_frame(pipeline: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
+def _duckdb_frame(
+    pipeline: Pipeline, frame: pd.DataFrame, others: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
     with _connection(None) as connection:
-        query = _compile_frame(pipeline, connection, frame)
+        query = _compile_frame(pipeline, connection, frame, others)
         result = _execute(connection, query, f"dataset {pipeline.source!r}")
-    keeps_index = not any(step.kind in _RESETS_INDEX for step in pipeline.steps)
+    keeps_index = not any(step.kind in _RESETS_INDEX for step in _active(pipeline))
     return _restore(result, query.columns, frame.index if keeps_index else None)
 
 
 def _compile_frame(
-    pipeline: Pipeline, connection: duckdb.DuckDBPyConnection, frame: pd.DataFrame
+    pipeline: Pipeline,
+    connection: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    others: dict[str, pd.DataFrame] | None = None,
 ) -> SqlQuery:
+    columns = _register(connection, _SOURCE_VIEW, frame)
+    relations = {}
+    for number, (name, other) in enumerate((others or {}).items()):
+        view = f"__nbdash_other_{number}"
+        relations[name] = (quote(view), _register(connection, view, other))
+    return compile_pipeline(pipeline, columns, quote(_SOURCE_VIEW), others=relations)
+
+
+def _register(
+    connection: duckdb.DuckDBPyConnection, view: str, frame: pd.DataFrame
+) -> list[Column]:
+    """Let DuckDB scan ``frame`` as ``view``; return its columns with their types."""
     names = list(frame.columns)
     if not all(isinstance(name, str) for name in names) or len(set(names)) < len(names):
         raise EngineNotSupportedError(
             "The duckdb engine needs unique text column names; this frame has "
             f"{names!r}. Rename the columns or use engine='pandas'."
         )
-    connection.register(_SOURCE_VIEW, frame)
-    described = connection.execute(f"DESCRIBE {quote(_SOURCE_VIEW)}").fetchall()
-    columns = columns_of_frame(frame, [str(row[1]) for row in described])
-    return compile_pipeline(pipeline, columns, quote(_SOURCE_VIEW))
+    connection.register(view, frame)
+    described = connection.execute(f"DESCRIBE {quote(view)}").fetchall()
+    return columns_of_frame(frame, [str(row[1]) for row in described])
 
 
 def _compile_file(
@@ -318,6 +340,18 @@ def _stored_parquet(workspace: DatasetSource, name: str) -> str | None:
         return None
     path = parquet_path(name)
     return str(path) if path is not None else None
+
+
+def _used_datasets(pipeline: Pipeline) -> list[str]:
+    names: list[str] = []
+    for step in _active(pipeline):
+        names += getattr(step, "used_datasets", list)()
+    return list(dict.fromkeys(names))
+
+
+def _active(pipeline: Pipeline) -> list[Any]:
+    disabled = set(getattr(pipeline, "disabled", []))
+    return [step for i, step in enumerate(pipeline.steps) if i not in disabled]
 
 
 def _check_engine(engine: str) -> Engine:

@@ -43,6 +43,8 @@ _INTEGER_TYPES = {
 _FLOAT_TYPES = {"FLOAT", "DOUBLE"}
 _COMPARISONS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _AGGREGATES = {"mean": "avg", "median": "median"}
+_TEXT_TESTS = {"contains": "contains", "starts with": "starts_with"}
+_TEXT_TESTS |= {"ends with": "suffix"}
 _MASKED = ("Int64", "Int32", "Int16", "Int8", "Float64", "Float32")
 
 
@@ -123,6 +125,7 @@ def compile_pipeline(
     source_params: list[Any] | None = None,
     *,
     file_source: bool = False,
+    others: dict[str, tuple[str, list[Column]]] | None = None,
 ) -> SqlQuery:
     """Compile ``pipeline`` to one DuckDB statement over the relation ``source``.
 
@@ -140,6 +143,8 @@ def compile_pipeline(
     file_source
         True when ``source`` reads a file: float NaN is then read as missing, as
         pandas does.
+    others
+        The datasets ``join`` steps read: name -> (SQL relation, its columns).
 
     Raises
     ------
@@ -150,9 +155,9 @@ def compile_pipeline(
     EngineNotSupportedError
         A step that SQL cannot run with the pandas engine's exact result.
     """
-    compiler = _Compiler(pipeline, columns, list(source_params or []))
+    compiler = _Compiler(pipeline, columns, list(source_params or []), others or {})
     compiler.start(source, file_source=file_source)
-    for number, step in enumerate(pipeline.steps, start=1):
+    for number, step in compiler.active:
         compiler.step(number, step)
     query = compiler.finish()
     logger.debug("compiled pipeline to SQL: %s", query.sql)
@@ -166,11 +171,19 @@ class _Compiler:
     pipeline: _Pipeline
     columns: list[Column]
     params: list[Any]
+    others: dict[str, tuple[str, list[Column]]]
     ctes: list[str] = field(default_factory=list)
     has_row: bool = False
     reordered: bool = False
     final_order: list[str] | None = None
     number: int = 0
+
+    @property
+    def active(self) -> list[tuple[int, Any]]:
+        """The enabled steps with their 1-based numbers in the whole pipeline."""
+        disabled = set(getattr(self.pipeline, "disabled", []))
+        steps = enumerate(self.pipeline.steps, start=1)
+        return [(number, step) for number, step in steps if number - 1 not in disabled]
 
     @property
     def previous(self) -> str:
@@ -206,7 +219,7 @@ class _Compiler:
             if file_source and c.type in _FLOAT_TYPES
         ]
         star = f"* REPLACE ({', '.join(replaced)})" if replaced else "*"
-        self.has_row = any(step.kind == "sort" for step in self.pipeline.steps)
+        self.has_row = any(step.kind in ("sort", "join") for _, step in self.active)
         row = f", row_number() OVER () - 1 AS {ROW}" if self.has_row else ""
         self.add(f"SELECT {star}{row} FROM {source}")
 
@@ -221,6 +234,7 @@ class _Compiler:
             )
         self.check_columns(step)
         try:
+            _check_known_fields(step)
             compile_step(self, step)
         except EngineNotSupportedError as exc:
             raise EngineNotSupportedError(
@@ -251,7 +265,7 @@ class _Compiler:
         return next(column for column in self.columns if column.name == name)
 
     def is_last(self) -> bool:
-        return self.number == len(self.pipeline.steps)
+        return self.number == self.active[-1][0]
 
     def order_rows(self, terms: list[str]) -> None:
         """Make ``terms`` the row order: at the end, or in the hidden row number."""
@@ -283,9 +297,22 @@ class _Compiler:
 
 
 def _filter(compiler: _Compiler, step: Any) -> None:
-    tests = [_condition(compiler, condition) for condition in step.conditions]
-    joiner = " AND " if step.combine == "and" else " OR "
-    compiler.add(f"SELECT * FROM {compiler.previous} WHERE {joiner.join(tests)}")
+    test = _conditions(compiler, step.conditions, step.combine)
+    compiler.add(f"SELECT * FROM {compiler.previous} WHERE {test}")
+
+
+def _conditions(compiler: _Compiler, items: list[Any], combine: str) -> str:
+    """Join conditions and nested groups (items with their own ``conditions``)."""
+    tests = []
+    for item in items:
+        _check_known_fields(item)
+        nested = getattr(item, "conditions", None)
+        if nested is not None:
+            tests.append(_conditions(compiler, nested, item.combine))
+        else:
+            tests.append(_condition(compiler, item))
+    joiner = " AND " if combine == "and" else " OR "
+    return f"({joiner.join(tests)})"
 
 
 def _condition(compiler: _Compiler, condition: Any) -> str:
@@ -295,16 +322,20 @@ def _condition(compiler: _Compiler, condition: Any) -> str:
     if op in ("is missing", "is not missing"):
         return f"({name} IS {'NOT ' if op == 'is not missing' else ''}NULL)"
 
-    if op == "contains":
-        _check_text(column)
+    if op in _TEXT_TESTS:
+        _check_text(column, op)
         _check_values(column, [condition.value])
         value = compiler.param(condition.value)
-        test = (
-            f"contains({name}, {value})"
-            if condition.case
-            else f"contains(lower({name}), lower({value}))"
+        text, needle = (
+            (name, value) if condition.case else (f"lower({name})", f"lower({value})")
         )
-        return f"coalesce({test}, false)"
+        return f"coalesce({_TEXT_TESTS[op]}({text}, {needle}), false)"
+
+    if op not in _COMPARISONS and op not in ("between", "in", "not in"):
+        raise EngineNotSupportedError(
+            f"filter op {op!r} is not supported by the duckdb engine; use "
+            "engine='pandas'."
+        )
 
     values = condition.value if isinstance(condition.value, list) else [condition.value]
     _check_values(column, values)
@@ -323,8 +354,11 @@ def _comparison(compiler: _Compiler, name: str, op: str, values: list[Any]) -> s
 
 
 def _sort(compiler: _Compiler, step: Any) -> None:
+    missing = "FIRST" if getattr(step, "missing", "last") == "first" else "LAST"
+    for key in step.keys:
+        _check_known_fields(key)
     terms = [
-        f"{quote(key.column)} {'ASC' if key.ascending else 'DESC'} NULLS LAST"
+        f"{quote(key.column)} {'ASC' if key.ascending else 'DESC'} NULLS {missing}"
         for key in step.keys
     ]
     compiler.order_rows([*terms, ROW])
@@ -332,6 +366,8 @@ def _sort(compiler: _Compiler, step: Any) -> None:
 
 def _group(compiler: _Compiler, step: Any) -> None:
     keys = [quote(name) for name in step.by]
+    for aggregation in step.aggregations:
+        _check_known_fields(aggregation)
     outputs = [_aggregate(compiler, aggregation) for aggregation in step.aggregations]
     selected = ", ".join([*keys, *(sql for sql, _ in outputs)])
     compiler.add(
@@ -355,9 +391,8 @@ def _aggregate(compiler: _Compiler, aggregation: Any) -> tuple[str, Column]:
     name = quote(column.name)
     output = quote(aggregation.output)
     if func == "count":
-        return f"count({name}) AS {output}", Column(
-            aggregation.output, "BIGINT", "int64"
-        )
+        dtype = "Int64" if str(column.dtype) in _MASKED else "int64"
+        return f"count({name}) AS {output}", Column(aggregation.output, "BIGINT", dtype)
     if func in ("min", "max"):
         return f"{func}({name}) AS {output}", Column(
             aggregation.output, column.type, column.dtype
@@ -380,6 +415,11 @@ def _fill_missing(compiler: _Compiler, step: Any) -> None:
 
 
 def _fill_value(compiler: _Compiler, step: Any, column: Column) -> str:
+    if step.strategy not in ("value", "mean", "median"):
+        raise EngineNotSupportedError(
+            f"fill strategy {step.strategy!r} is not supported by the duckdb engine; "
+            "use engine='pandas'."
+        )
     if step.strategy == "value":
         _check_values(column, [step.value])
         if column.type in _INTEGER_TYPES and not isinstance(step.value, int):
@@ -423,7 +463,83 @@ def _flag_missing(compiler: _Compiler, step: Any) -> None:
     compiler.columns = [*compiler.columns, Column(step.flag_column, "BOOLEAN", "bool")]
 
 
+def _join(compiler: _Compiler, step: Any) -> None:
+    """An inner join in ``pandas.merge`` order: left rows in order, then right rows."""
+    if step.how != "inner" or (step.right_on and list(step.right_on) != list(step.on)):
+        raise EngineNotSupportedError(
+            f"only inner joins on same-named keys are supported by the duckdb engine "
+            f"(received how={step.how!r}); use engine='pandas'."
+        )
+    if step.dataset not in compiler.others:
+        raise EngineNotSupportedError(f"dataset {step.dataset!r} was not given")
+    relation, right = compiler.others[step.dataset]
+    columns = _joined_columns(compiler.columns, right, list(step.on), step.suffixes)
+
+    on = " AND ".join(
+        f"l.{quote(key)} IS NOT DISTINCT FROM r.{quote(key)}" for key in step.on
+    )
+    picks = [f"l.{quote(c.name)} AS {quote(n.name)}" for c, n in columns["left"]]
+    picks += [f"r.{quote(c.name)} AS {quote(n.name)}" for c, n in columns["right"]]
+    numbered = f"(SELECT *, row_number() OVER () AS {ROW} FROM {relation})"
+    compiler.add(
+        f"SELECT {', '.join(picks)}, l.{ROW} AS {ROW}, r.{ROW} AS __nbdash_right "
+        f"FROM {compiler.previous} AS l JOIN {numbered} AS r ON {on}"
+    )
+
+    compiler.columns = [new for _, new in [*columns["left"], *columns["right"]]]
+    compiler.order_rows([ROW, "__nbdash_right"])
+    if not compiler.is_last():
+        compiler.add(f"SELECT * EXCLUDE (__nbdash_right) FROM {compiler.previous}")
+
+
+def _joined_columns(
+    left: list[Column], right: list[Column], on: list[str], suffixes: Any
+) -> dict[str, list[tuple[Column, Column]]]:
+    """Pair each source column with its output column, named as pandas names them."""
+    right_by_name = {column.name: column for column in right}
+    missing = [key for key in on if key not in right_by_name]
+    if missing:
+        raise ColumnNotFoundError(
+            str(column_not_found(missing[0], list(right_by_name)))
+        )
+    for key in on:
+        left_type = next(c.type for c in left if c.name == key)
+        if left_type != right_by_name[key].type:
+            raise EngineNotSupportedError(
+                f"join key {key!r} is {left_type} on the left and "
+                f"{right_by_name[key].type} on the right; use engine='pandas'."
+            )
+
+    shared = {c.name for c in left} & set(right_by_name) - set(on)
+    left_out = [
+        (
+            c,
+            Column(
+                c.name + suffixes[0] if c.name in shared else c.name, c.type, c.dtype
+            ),
+        )
+        for c in left
+    ]
+    right_out = [
+        (
+            c,
+            Column(
+                c.name + suffixes[1] if c.name in shared else c.name, c.type, c.dtype
+            ),
+        )
+        for c in right
+        if c.name not in on
+    ]
+    names = [new.name for _, new in [*left_out, *right_out]]
+    if len(set(names)) < len(names) or ROW in names:
+        raise EngineNotSupportedError(
+            f"the joined column names repeat ({names!r}); use engine='pandas'."
+        )
+    return {"left": left_out, "right": right_out}
+
+
 _STEPS = {
+    "join": _join,
     "filter": _filter,
     "sort": _sort,
     "group": _group,
@@ -453,10 +569,44 @@ def _is_numpy_int(column: Column) -> bool:
     )
 
 
-def _check_text(column: Column) -> None:
+# The fields each compiled spec understands, by class name. A field added to a spec
+# later (a new option) is refused unless it holds its default, so that a new option
+# never runs with a silently different meaning.
+_KNOWN_FIELDS = {
+    "FilterStep": {"kind", "conditions", "combine", "as_of"},
+    "Condition": {"column", "op", "value", "case", "period"},
+    "ConditionGroup": {"combine", "conditions"},
+    "SortStep": {"kind", "keys", "missing"},
+    "SortKey": {"column", "ascending"},
+    "GroupStep": {"kind", "by", "aggregations"},
+    "Aggregation": {"column", "func", "name"},
+    "FillMissingStep": {"kind", "columns", "strategy", "value"},
+    "DropMissingStep": {"kind", "columns"},
+    "FlagMissingStep": {"kind", "column", "flag_column"},
+    "JoinStep": {"kind", "dataset", "on", "right_on", "how", "suffixes"},
+}
+
+
+def _check_known_fields(spec: Any) -> None:
+    fields = getattr(type(spec), "model_fields", None)
+    known = _KNOWN_FIELDS.get(type(spec).__name__)
+    if fields is None or known is None:
+        return
+    for name, info in fields.items():
+        if name in known:
+            continue
+        default = info.get_default(call_default_factory=True)
+        if getattr(spec, name) != default:
+            raise EngineNotSupportedError(
+                f"option {name!r} of {type(spec).__name__} is not supported by the "
+                "duckdb engine; use engine='pandas'."
+            )
+
+
+def _check_text(column: Column, op: str) -> None:
     if column.type != "VARCHAR":
         raise SpecError(
-            f"'contains' needs a text column; column {column.name!r} holds "
+            f"{op!r} needs a text column; column {column.name!r} holds "
             f"{_dtype_name(column)}. Use '==' or 'in' for other types."
         )
 
