@@ -120,14 +120,16 @@ def test_zoom_resamples_a_long_line(
     before = page.evaluate(LINE_POINTS, 1)
     assert 0 < before <= 4000
 
-    # Zoom to 1,000 of the 200,000 points through plotly, as a drag-zoom does.
+    # Drag-zoom to about 4,000 of the 200,000 points.
     zoom_box = page.locator(".nbd-picker .nbd-plot").nth(1).locator(".nsewdrag")
+    zoom_box.scroll_into_view_if_needed()
     box = zoom_box.bounding_box()
     y = box["y"] + box["height"] / 2
     start = box["x"] + box["width"] * 0.61
     page.mouse.move(start, y)
     page.mouse.down()
-    page.mouse.move(start + box["width"] * 0.01, y, steps=5)
+    # About 12 pixels: more than plotly's 8-pixel minimum for a drag-zoom.
+    page.mouse.move(start + box["width"] * 0.02, y, steps=8)
     page.mouse.up()
 
     page.wait_for_function(
@@ -141,7 +143,10 @@ def test_zoom_resamples_a_long_line(
         }"""
     )
     count, step, visible = x
-    assert step == 1.0, "full resolution inside the zoomed range"
-    assert count <= 4000
-    assert visible[1] - visible[0] < 20_000
+    width = visible[1] - visible[0]
+    assert width < 10_000
+    if width < 3_900:
+        assert step == 1.0, "full resolution inside the zoomed range"
+    else:
+        assert 3_000 < count <= 4000, "as many points as the budget allows"
     screenshot(page, "picker_zoomed")

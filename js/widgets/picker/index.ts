@@ -150,7 +150,7 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     }
     if (has("color")) fields.push(labelled(kind === "heatmap" ? "Rows" : "Series", select(columnChoices(true), text("color"), (v) => edit("color", optional(v)), "color")));
     if (has("measures")) {
-      const numeric = columns().filter((col) => col.kind === "number" && col.name !== spec.y).map((col) => col.name);
+      const numeric = columns().filter((col) => col.kind === "number" && col.name !== spec.y && col.name !== spec.x).map((col) => col.name);
       const current = (spec.measures as string[] | undefined) ?? [];
       fields.push(labelled("More measures", multiSelect(numeric, current, (v) => edit("measures", v), "measures")));
     }
