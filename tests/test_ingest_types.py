@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nbdash.errors import ColumnNotFoundError, IngestError
 from nbdash.ingest import read_table
+from nbdash.ingest.types import type_columns
 
 
 def read(text: str, **options: object) -> pd.DataFrame:
@@ -189,3 +191,31 @@ def test_european_numbers_round_trip(values: list[float]) -> None:
     frame = read(data)
 
     assert frame["v"].astype(float).tolist() == pytest.approx(values)
+
+
+def test_chunked_columns_type_like_whole_ones_and_are_released() -> None:
+    # Large files arrive from Arrow as chunked columns; types must not depend on it.
+    values = {
+        "price": ["$1,200.50", "$3", "(4.25)", "$10"],
+        "day": ["31/01/2024", "01/02/2024", "15/03/2024", "02/04/2024"],
+        "code": ["007", "012", "100", "200"],
+        "odd": ["1", "2", "n/a", *(str(n) for n in range(3, 20))],
+    }
+    names = list(values)
+    whole = [pa.array(column) for column in values.values()]
+    chunked = [pa.chunked_array([array[:1], array[1:3], array[3:]]) for array in whole]
+
+    expected = type_columns(names, names, whole, release=False)
+    typed = type_columns(names, names, chunked)
+
+    for left, right in zip(expected, typed, strict=True):
+        assert left.values.to_pylist() == right.values.to_pylist()
+        assert (left.kind, left.notes) == (right.kind, right.notes)
+    assert typed[0].values.to_pylist() == [1200.5, 3.0, -4.25, 10.0]
+    assert typed[3].unparseable_rows == [2]
+    # Converted columns drop their text; text columns are the frame's own values (no
+    # copy to free), and the one with a misfit keeps it for the message.
+    kept = [column.type for column in chunked]
+    assert kept == [pa.null(), pa.null(), pa.string(), pa.string()]
+    assert typed[2].values is chunked[2]
+    assert [len(column) for column in chunked] == [4, 4, 4, 20]
