@@ -257,6 +257,14 @@ def test_markup_in_filter_values_stays_data(sales: pd.DataFrame) -> None:
     assert model.contents["region"]["filter"]["values"] == [label]
     assert model.applied_filters()[0]["text"] == f"region: {label}"
 
+    # A click on the bar names the label as plotly shows it: escaped.
+    model.clear_filters()
+    model.add_chart(ChartSpec(kind="bar", dataset="sales", x="region"), tile_id="bars")
+    model.add_table("sales", tile_id="rows")
+    escaped = "&lt;img src=x onerror=alert(1)&gt;"
+    model.cross_filter("bars", {"x": escaped})
+    assert model.contents["rows"]["table"]["total_rows"] == 2
+
 
 def test_list_dashboards_reads_names_from_the_notebook(tmp_path) -> None:
     path = tmp_path / "n.ipynb"

@@ -202,8 +202,8 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     const view: TileView = { item, frame, title, body, drawn: "", editing: false };
     menu.append(
       iconButton("Edit tile", "✎", () => startEditing(tile.id)),
-      iconButton("Duplicate tile", "⧉", () => call("duplicate_tile", { tile: tile.id })),
-      iconButton("Full screen", "⛶", () => toggleFullScreen(view)),
+      iconButton("Duplicate tile", "❐", () => call("duplicate_tile", { tile: tile.id })),
+      iconButton("Full screen", "□", () => toggleFullScreen(view)),
       iconButton("Remove tile", "✕", () => call("remove_tile", { tile: tile.id })),
     );
     return view;

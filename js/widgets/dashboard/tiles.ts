@@ -107,7 +107,9 @@ const CLICKABLE_TYPES = new Set(["bar", "pie"]);
 
 export function drawChart(body: HTMLElement, figure: Figure, actions: TileActions): void {
   const layout: Record<string, unknown> = { ...(figure.layout ?? {}), autosize: true };
-  layout.margin = { l: 56, r: 16, t: 32, b: 48, ...((figure.layout?.margin as object) ?? {}) };
+  // The tile's header shows the title: the plot keeps its height for the data.
+  delete layout.title;
+  layout.margin = { l: 56, r: 16, t: 16, b: 48 };
   delete layout.width;
   delete layout.height;
   const config = { responsive: true, displaylogo: false };

@@ -619,10 +619,15 @@ def _cross_filter_for(
 ) -> Filter:
     from pandas.api import types as ptypes
 
+    from nbdash.charts import unescape_label
+
     if chart.kind in ("pie", "donut"):
         value = point.get("label")
     else:
         value = point.get("y") if chart.horizontal else point.get("x")
+    if value is not None:
+        # Figures escape "<", ">" and "&" in labels; the click names the escaped text.
+        value = unescape_label(str(value))
     if value is None or (chart.top_n and str(value).startswith("Other")):
         message = (
             f"The point clicked has no category to filter by (got {point!r}); "

@@ -142,8 +142,9 @@ document.querySelectorAll('script.nbdash-figure').forEach(function (data) {
   var figure = JSON.parse(data.textContent);
   var target = data.previousElementSibling;
   var layout = Object.assign({}, figure.layout || {}, {autosize: true,
-    margin: {l: 48, r: 16, t: 24, b: 40}});
-  delete layout.width; delete layout.height;
+    margin: {l: 56, r: 16, t: 16, b: 48}});
+  // The tile's header shows the title.
+  delete layout.title; delete layout.width; delete layout.height;
   Plotly.newPlot(target, figure.data || [], layout,
     {responsive: true, displaylogo: false});
 });
