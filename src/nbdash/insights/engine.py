@@ -91,6 +91,7 @@ def find_insights(
         return report
 
     found = _run_detectors(context, report.skipped)
+    report.skipped += [note for note in context.notes if note not in report.skipped]
     report.insights = rank(found, settings.max_insights)
     logger.info("found %d insights in %s", len(report.insights), name)
     return report

@@ -62,14 +62,17 @@ class InsightSettings(SpecModel):
     categories
         Columns to split by (drivers, concentration); ``None`` picks text columns
         with between 2 and 50 distinct values.
+    aggregation
+        How periods aggregate a measure, ``{"price": "mean", "units": "sum"}``;
+        measures not named here are guessed from their name, then their values.
     kinds
         The kinds of insight to compute.
     max_insights
         How many insights the report keeps, best first.
     sample_rows
-        Row-level detectors (correlation, outliers, duplicates) read a uniform
-        random sample of at most this many rows; time-series detectors read
-        aggregates of every row.
+        Row-level detectors (correlation, outliers) read a uniform random sample
+        of at most this many rows (outliers at most 10,000 of them); duplicates,
+        concentration and the time-series detectors read every row.
     significance
         The p-value under which a trend or change counts as real.
     seed
@@ -84,6 +87,7 @@ class InsightSettings(SpecModel):
     time: Name | None = None
     measures: list[Name] | None = None
     categories: list[Name] | None = None
+    aggregation: dict[Name, Literal["sum", "mean"]] = Field(default_factory=dict)
     kinds: list[InsightKind] = Field(default_factory=lambda: list(KINDS))
     max_insights: int = Field(default=12, ge=1, le=200)
     sample_rows: int = Field(default=100_000, ge=100)

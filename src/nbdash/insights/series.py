@@ -1,20 +1,36 @@
-"""A measure as a time series: aggregation grain, sum or mean, complete periods."""
+"""A measure as a time series: aggregation grain, sum or mean, complete periods.
+
+Every row of a measure is read once: its sum and count per day (per hour for hourly
+grains) are computed with ``numpy.bincount`` and kept in ``Context.cache``; coarser
+grains (week, month, quarter, year) are resampled from those daily totals, so the
+detectors that each ask for a measure at some grain share one pass over the rows.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 from dataclasses import dataclass
+from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from nbdash.insights.context import Context, Skip
 
 logger = logging.getLogger(__name__)
 
+Aggregation = Literal["sum", "mean"]
+
 _LEVEL = re.compile(
     r"price|rate|ratio|avg|average|mean|temp|percent|pct|score|level|index|share|"
-    r"per[ _]|co2|speed|age|weight|height|volume|balance|stock|inventory|value",
+    r"per[ _]|co2|speed|age|weight|height|volume|balance|stock|inventory|value|"
+    r"margin|discount|cpu|memory|latency|duration",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(
+    r"revenue|sales|amount|total|units|qty|quantity|count|orders|spend|cost|"
+    r"profit|income|visits|clicks|sessions|signups|items|sold|fee|payment",
     re.IGNORECASE,
 )
 _FREQS = (
@@ -25,6 +41,8 @@ _FREQS = (
     ("quarter", "QS", pd.Timedelta(days=92)),
     ("year", "YS", pd.Timedelta(days=366)),
 )
+_UNEQUAL = {"month", "quarter", "year"}
+_GUESS_SAMPLE = 20_000
 MAX_POINTS = 3_000
 
 
@@ -34,8 +52,63 @@ class TimeSeries:
 
     values: pd.Series
     grain: str
-    how: str
+    how: Aggregation
     measure: str
+
+    @property
+    def unequal_periods(self) -> bool:
+        """Whether the periods differ in length (months, quarters, years)."""
+        return self.grain in _UNEQUAL
+
+    def per_day(self) -> pd.Series:
+        """The values divided by each period's length in days (sums only).
+
+        Sums over months of 28 to 31 days are compared per day, so a month is not
+        said to fall because it is shorter.
+        """
+        index = pd.DatetimeIndex(self.values.index)
+        offset = pd.tseries.frequencies.to_offset(dict(_FREQ_OF)[self.grain])
+        days = (index + offset - index) / pd.Timedelta(days=1)
+        return self.values / np.asarray(days, dtype="float64")
+
+
+_FREQ_OF = tuple((name, freq) for name, freq, _ in _FREQS)
+
+
+@dataclass
+class _Times:
+    """Facts about the time column that every measure shares."""
+
+    valid: np.ndarray
+    step: pd.Timedelta
+    first: pd.Timestamp
+    last: pd.Timestamp
+    distinct: int
+
+
+def _times(context: Context) -> _Times:
+    cached = context.cache.get("times")
+    if isinstance(cached, _Times):
+        return cached
+    times = context.roles.time_values
+    if times is None:
+        raise Skip(
+            "No time column was found, so trends, changes, anomalies and "
+            "seasonality were not computed. Choose one in the settings."
+        )
+    stamps = times.to_numpy(dtype="datetime64[ns]")
+    valid = ~np.isnat(stamps)
+    distinct = np.unique(stamps[valid])
+    step = pd.Timedelta(np.median(np.diff(distinct))) if len(distinct) > 1 else None
+    facts = _Times(
+        valid=valid,
+        step=step if step is not None else pd.Timedelta(0),
+        first=pd.Timestamp(distinct[0]) if len(distinct) else pd.NaT,
+        last=pd.Timestamp(distinct[-1]) if len(distinct) else pd.NaT,
+        distinct=len(distinct),
+    )
+    context.cache["times"] = facts
+    return facts
 
 
 def native_step(times: pd.Series) -> pd.Timedelta:
@@ -44,40 +117,135 @@ def native_step(times: pd.Series) -> pd.Timedelta:
     return pd.Timedelta(distinct.diff().median())
 
 
-def aggregation(context: Context, measure: str) -> str:
-    """"mean" for levels (prices, rates, readings), "sum" for amounts."""
-    times = context.roles.time_values
-    assert times is not None
+def aggregation(context: Context, measure: str) -> Aggregation:
+    """How periods aggregate a measure: "sum" for amounts, "mean" for levels.
+
+    The settings decide first (``InsightSettings.aggregation``), then the name
+    (prices, rates, temperatures are levels; revenue, units, orders are amounts),
+    then the values: shares between 0 and 1 and readings that hover around their
+    level (coefficient of variation under 0.25) are averaged; counts and other
+    amounts are summed.
+    """
+    chosen = context.settings.aggregation.get(measure)
+    if chosen is not None:
+        return chosen
     if _LEVEL.search(measure):
         return "mean"
-    return "sum"
+    if _AMOUNT.search(measure):
+        return "sum"
+    return _guess_from_values(context.frame[measure])
 
 
-def measure_series(context: Context, measure: str, grain: str | None = None) -> TimeSeries:
+def _guess_from_values(values: pd.Series) -> Aggregation:
+    sample = values.dropna()
+    if len(sample) > _GUESS_SAMPLE:
+        sample = sample.sample(_GUESS_SAMPLE, random_state=0)
+    x = sample.to_numpy(dtype="float64")
+    if len(x) == 0:
+        return "sum"
+    whole = bool(np.all(x == np.round(x)))
+    if x.min() >= 0 and x.max() <= 1 and not whole:
+        return "mean"
+    if whole and x.min() >= 0:
+        return "sum"
+    mean = float(np.mean(x))
+    spread = float(np.std(x)) / abs(mean) if mean else np.inf
+    return "mean" if x.min() < 0 or spread < 0.25 else "sum"
+
+
+def measure_series(
+    context: Context, measure: str, grain: str | None = None
+) -> TimeSeries:
     """Aggregate ``measure`` over the time column at ``grain`` (None: finest sound)."""
+    key = ("series", measure, grain)
+    cached = context.cache.get(key)
+    if isinstance(cached, TimeSeries):
+        return cached
+
+    facts = _times(context)
+    if facts.distinct < 3:
+        raise Skip(
+            f"{measure}: fewer than 3 distinct dates, too few for time insights."
+        )
+    name, freq = _grain(facts, grain)
+    how = aggregation(context, measure)
+
+    if name == "minute":
+        out = _resample_rows(context, measure, freq, how)
+    else:
+        sums, counts = _base_totals(context, measure, "h" if name == "hour" else "D")
+        out = _from_totals(sums, counts, freq, how)
+    if out.count() < 3:
+        raise Skip(
+            f"{measure}: fewer than 3 periods with values, too few for time insights."
+        )
+
+    series = TimeSeries(_complete(out, facts, freq), name, how, measure)
+    context.cache[key] = series
+    return series
+
+
+def _base_totals(
+    context: Context, measure: str, unit: str
+) -> tuple[pd.Series, pd.Series]:
+    """Sum and count of a measure per day or hour, from one pass over its rows."""
+    key = ("totals", measure, unit)
+    if key in context.cache:
+        totals: tuple[pd.Series, pd.Series] = context.cache[key]
+        return totals
+    codes, origin = _codes(context, unit)
+    values = context.frame[measure].to_numpy(dtype="float64", na_value=np.nan)
+    keep = (codes >= 0) & ~np.isnan(values)
+
+    size = int(codes.max()) + 1 if len(codes) else 0
+    sums = np.bincount(codes[keep], weights=values[keep], minlength=size)
+    counts = np.bincount(codes[keep], minlength=size)
+    index = pd.date_range(origin, periods=size, freq=unit)
+    result = (pd.Series(sums, index), pd.Series(counts, index))
+    context.cache[key] = result
+    return result
+
+
+def _codes(context: Context, unit: str) -> tuple[np.ndarray, pd.Timestamp]:
+    """Each row's day (or hour) as a number from the first one; -1 when no time."""
+    key = ("codes", unit)
+    if key not in context.cache:
+        facts = _times(context)
+        times = context.roles.time_values
+        assert times is not None
+        stamps = times.to_numpy(dtype="datetime64[ns]").astype(f"datetime64[{unit}]")
+        numbers = stamps.astype("int64")
+        origin = int(numbers[facts.valid].min())
+        codes = np.where(facts.valid, numbers - origin, -1)
+        start = pd.Timestamp(np.datetime64(origin, unit))
+        context.cache[key] = (codes, start)
+    cached: tuple[np.ndarray, pd.Timestamp] = context.cache[key]
+    return cached
+
+
+def _from_totals(sums: pd.Series, counts: pd.Series, freq: str, how: str) -> pd.Series:
+    total = sums.resample(freq, label="left", closed="left").sum()
+    count = counts.resample(freq, label="left", closed="left").sum()
+    empty = count.to_numpy() == 0
+    out = total if how == "sum" else total / count.where(~empty)
+    return out.mask(empty)
+
+
+def _resample_rows(context: Context, measure: str, freq: str, how: str) -> pd.Series:
     times = context.roles.time_values
-    if times is None:
-        raise Skip("No time column was found, so trends, changes, anomalies and "
-                   "seasonality were not computed. Choose one in the settings.")
+    assert times is not None
     values = context.frame[measure]
     keep = times.notna() & values.notna()
-    if times[keep].nunique() < 3:
-        raise Skip(f"{measure}: fewer than 3 distinct dates, too few for time insights.")
-
-    step = native_step(times[keep])
-    grain, freq = _grain(times[keep], step, grain)
-    how = aggregation(context, measure)
     series = pd.Series(values[keep].to_numpy(dtype="float64"), index=times[keep])
-    resampled = series.resample(freq, label="left", closed="left")
-    out = resampled.sum(min_count=1) if how == "sum" else resampled.mean()
-    out = _complete(out, times[keep], step, freq)
-    return TimeSeries(out, grain, how, measure)
+    resampled = series.sort_index().resample(freq, label="left", closed="left")
+    return resampled.sum(min_count=1) if how == "sum" else resampled.mean()
 
 
-def _grain(times: pd.Series, step: pd.Timedelta, grain: str | None) -> tuple[str, str]:
+def _grain(facts: _Times, grain: str | None) -> tuple[str, str]:
     if grain is not None:
-        return grain, dict((g, f) for g, f, _ in _FREQS)[grain]
-    span = times.max() - times.min()
+        return grain, dict(_FREQ_OF)[grain]
+    step = facts.step
+    span = facts.last - facts.first
     if step < pd.Timedelta(hours=1) and span / step <= MAX_POINTS:
         return "minute", pd.tseries.frequencies.to_offset(step).freqstr
     for name, freq, size in _FREQS:
@@ -86,16 +254,16 @@ def _grain(times: pd.Series, step: pd.Timedelta, grain: str | None) -> tuple[str
     return "year", "YS"
 
 
-def _complete(out: pd.Series, times: pd.Series, step: pd.Timedelta, freq: str) -> pd.Series:
+def _complete(out: pd.Series, facts: _Times, freq: str) -> pd.Series:
     """Drop a first or last period the data covers only in part."""
     if len(out) < 3:
         return out
+    step = facts.step
     offset = pd.tseries.frequencies.to_offset(freq)
-    last_start = out.index[-1]
-    last_end = last_start + offset
-    if times.max() + step < last_end - step * 0.5:
+    last_end = out.index[-1] + offset
+    if facts.last + step < last_end - step * 0.5:
         out = out.iloc[:-1]
-    if times.min() - step > out.index[0] + step * 0.5:
+    if facts.first - step > out.index[0] + step * 0.5:
         out = out.iloc[1:]
     return out
 
@@ -105,8 +273,13 @@ def change_grain(series: TimeSeries) -> str:
     index = series.values.index
     span = index[-1] - index[0]
     order = [name for name, _, _ in _FREQS]
-    by_span = ("day" if span < pd.Timedelta(days=21) else "week"
-               if span < pd.Timedelta(days=120) else "month"
-               if span < pd.Timedelta(days=4 * 366) else "quarter")
+    if span < pd.Timedelta(days=21):
+        by_span = "day"
+    elif span < pd.Timedelta(days=120):
+        by_span = "week"
+    elif span < pd.Timedelta(days=4 * 366):
+        by_span = "month"
+    else:
+        by_span = "quarter"
     native = series.grain if series.grain in order else "hour"
     return max(by_span, native, key=order.index)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,11 +53,13 @@ def _chart(context: Context, series: TimeSeries, grain: str | None = None) -> Ch
 
 def _hac_pvalue(y: np.ndarray, x: np.ndarray | None) -> tuple[float, float]:
     """(coefficient, p-value) of OLS with Newey-West errors: slope on x, or the mean."""
-    import statsmodels.api as sm
+    # The regression module alone: statsmodels.api imports every model family.
+    from statsmodels.regression.linear_model import OLS
 
-    design = np.ones((len(y), 1)) if x is None else sm.add_constant(x)
+    ones = np.ones((len(y), 1))
+    design = ones if x is None else np.column_stack([ones, x])
     lags = max(1, int(4 * (len(y) / 100) ** (2 / 9)))
-    fit = sm.OLS(y, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    fit = OLS(y, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
     return float(fit.params[-1]), float(fit.pvalues[-1])
 
 
@@ -230,10 +234,10 @@ def anomalies(context: Context) -> list[Insight]:
             raise Skip(f"{measure}: fewer than 10 periods, too few to judge anomalies.")
         if has_unit_root(values):
             # A random walk leaves its usual range by itself: nothing in it is unusual
-            # enough to call an anomaly with confidence.
-            context_note = (f"{measure} wanders like a random walk (unit root not rejected), "
-                            "so no anomalies are claimed for it.")
-            raise Skip(context_note)
+            # enough to call an anomaly with confidence. The other measures go on.
+            context.note(f"{measure} wanders like a random walk (unit root not "
+                         "rejected), so no anomalies are claimed for it.")
+            continue
         items = detect_anomalies(values)
         found += [_anomaly_insight(context, series, item) for item in items]
     return found
@@ -282,25 +286,57 @@ _MONTHS = ["", "January", "February", "March", "April", "May", "June", "July", "
            "September", "October", "November", "December"]
 
 
-def _season(context: Context, series: TimeSeries, period: int, key, cycle: str) -> list[Insight]:
+def _season(
+    context: Context,
+    series: TimeSeries,
+    period: int,
+    key: Callable[[pd.DatetimeIndex], Any],
+    cycle: str,
+) -> list[Insight]:
+    """A weekly or yearly pattern, when it is significant and large against noise.
+
+    Monthly sums are compared per day, so February is not low for being short.
+    """
     from scipy import stats  # type: ignore[import-untyped]
 
-    values = series.values.interpolate().dropna()
+    raw = series.per_day() if series.how == "sum" and series.unequal_periods else series.values
+    values = raw.interpolate().dropna()
     if len(values) < 3 * period:
         return []
     level = values.rolling(period, center=True, min_periods=period // 2 + 1).mean()
     detrended = values - level
-    groups = detrended.groupby(key(values.index))
+    phases = key(pd.DatetimeIndex(values.index))
+    groups = detrended.groupby(phases)
     if groups.ngroups < period or groups.size().min() < 2:
         return []
+
     _, p = stats.kruskal(*[g.dropna().to_numpy() for _, g in groups])
     profile = groups.median()
     mean_level = float(level.mean())
-    effect = float(profile.abs().max()) / abs(mean_level) if mean_level else math.inf
-    small = effect < MIN_SEASON_EFFECT and series.how == "sum"
-    if p >= context.settings.significance or small:
+    if p >= context.settings.significance or not _season_is_large(
+        series, detrended, profile, phases, mean_level
+    ):
         return []
     return [_season_insight(context, series, profile, mean_level, cycle, float(p))]
+
+
+def _season_is_large(
+    series: TimeSeries,
+    detrended: pd.Series,
+    profile: pd.Series,
+    phases: Any,
+    mean_level: float,
+) -> bool:
+    """The cycle's range is at least the noise left after removing it (one sigma) and
+    (for amounts) at least 10% of the level."""
+    from nbdash.insights.anomaly import robust_scale
+
+    amplitude = float(profile.max() - profile.min())
+    left = detrended.to_numpy() - profile.reindex(phases).to_numpy()
+    if amplitude < robust_scale(left[np.isfinite(left)]):
+        return False
+    effect = float(profile.abs().max()) / abs(mean_level) if mean_level else math.inf
+    return not (series.how == "sum" and effect < MIN_SEASON_EFFECT)
 
 
 def _season_insight(context: Context, series: TimeSeries, profile: pd.Series,
@@ -310,8 +346,11 @@ def _season_insight(context: Context, series: TimeSeries, profile: pd.Series,
     money = fmt.is_money(series.measure)
     name = fmt.label(series.measure)
     if cycle == "week":
-        sentence = (f"{name}: {names[high]} are {fmt.percent(profile[high] / mean_level)} above "
-                    f"average and {names[low]} {fmt.percent(profile[low] / mean_level)} below.")
+        sentence = (
+            f"{name}: {names[high]} are {fmt.percent(abs(profile[high] / mean_level))} "
+            f"above average and {names[low]} "
+            f"{fmt.percent(abs(profile[low] / mean_level))} below."
+        )
     else:
         sentence = (f"{name} follows a yearly cycle: highest in {names[high]} "
                     f"({fmt.signed(profile[high], money=money)} against the trend), lowest in "
