@@ -495,8 +495,9 @@ def test_a_hostile_saved_pipeline_is_an_error_not_a_run(
     tmp_path: Any, sales_workspace: Workspace
 ) -> None:
     path = tmp_path / "analysis.ipynb"
-    hostile = {"source": "sales", "steps": [{"kind": "derive", "name": "x",
-               "expression": "__import__('os').system('touch /tmp/pwned')"}]}  # fmt: skip
+    payload = "__import__('os').system('touch /tmp/pwned')"
+    step = {"kind": "derive", "name": "x", "expression": payload}
+    hostile = {"source": "sales", "steps": [step]}
     write_notebook(path, {"pipelines": {"sales_result": hostile}})
     set_notebook_path(path)
 
@@ -683,7 +684,8 @@ def test_injection_payloads_are_data_in_values_and_names(
     builder: TransformBuilder, sales_frame: pd.DataFrame, payload: str
 ) -> None:
     steps = [
-        {"kind": "filter", "conditions": [{"column": "region", "op": "!=", "value": payload}]},
+        {"kind": "filter",
+         "conditions": [{"column": "region", "op": "!=", "value": payload}]},
         {"kind": "rename", "mapping": {"region": payload}},
         {"kind": "fill_missing", "columns": [payload], "value": payload},
     ]  # fmt: skip
@@ -746,3 +748,17 @@ def test_an_unknown_function_errs_on_its_step_and_in_the_code(
     assert error["offset"] == 0
     assert builder.code.startswith("# This pipeline cannot be written as code yet:")
     assert all(line.startswith("#") for line in builder.code.splitlines())
+
+
+def test_disabled_steps_are_skipped_by_the_duckdb_engine_too(
+    builder: TransformBuilder, sales_workspace: Workspace
+) -> None:
+    builder.pipeline = {"source": "sales", "steps": FILTER_GROUP_SORT, "disabled": [0]}
+    builder.engine = "duckdb"
+
+    send(builder, {"kind": "apply", "id": "a2", "output": "all_regions"})
+
+    stored = sales_workspace.get("all_regions")
+    assert stored["region"].tolist() == ["North", "East", "South"]
+    assert stored["total"].tolist() == [15.5, 12.5, 4.0]
+    assert sales_workspace.info("all_regions")["meta"]["pipeline"]["disabled"] == [0]

@@ -39,6 +39,7 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
   const container = el("div", "nbd-builder");
   // JupyterLab's notebook shortcuts (z, Ctrl+Z on cells) stay out of the widget.
   container.dataset.lmSuppressShortcuts = "true";
+  container.tabIndex = -1; // a click on the widget's background focuses it, for Ctrl+Z
   const errorBox = el("div", "nbd-error");
   const toolbar = el("div", "nbd-row nbd-toolbar");
   const cards = el("div", "nbd-cards");
@@ -205,22 +206,25 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     });
   }
 
+  // Built once and updated in place, so a focused button keeps the focus (and the
+  // keyboard shortcuts keep reaching the widget) when the history changes.
+  const undo = button("↶ Undo", () => history("undo"), "nbd-btn nbd-small nbd-undo");
+  const redo = button("↷ Redo", () => history("redo"), "nbd-btn nbd-small nbd-redo");
+  undo.title = "Undo (Ctrl+Z)";
+  redo.title = "Redo (Ctrl+Shift+Z)";
+  const engine = select(["pandas", "duckdb", "auto"], get<string>("engine", "pandas"), (value) => {
+    model.set("engine", value);
+    model.save_changes();
+  }, "engine");
+  engine.title = "The engine Apply runs the pipeline with";
+  const title = el("span", "nbd-card-title");
+  toolbar.append(title, undo, redo, el("span", "nbd-label", "Engine"), engine);
+
   function drawToolbar(): void {
-    const undo = button("↶ Undo", () => history("undo"), "nbd-btn nbd-small");
-    const redo = button("↷ Redo", () => history("redo"), "nbd-btn nbd-small");
+    title.textContent = `Pipeline over ${get<string>("source", "")}`;
     undo.disabled = !get<boolean>("can_undo", false);
     redo.disabled = !get<boolean>("can_redo", false);
-    undo.title = "Undo (Ctrl+Z)";
-    redo.title = "Redo (Ctrl+Shift+Z)";
-    const engine = select(["pandas", "duckdb", "auto"], get<string>("engine", "pandas"), (value) => {
-      model.set("engine", value);
-      model.save_changes();
-    }, "engine");
-    engine.title = "The engine Apply runs the pipeline with";
-    toolbar.replaceChildren(
-      el("span", "nbd-card-title", `Pipeline over ${get<string>("source", "")}`),
-      undo, redo, el("span", "nbd-label", "Engine"), engine,
-    );
+    engine.value = get<string>("engine", "pandas");
   }
 
   async function history(kind: "undo" | "redo"): Promise<void> {
