@@ -682,21 +682,27 @@ def test_workspace_duckdb_reads_the_stored_file(tmp_path: Path) -> None:
     assert sort.run(StoreWorkspace(in_memory, None))["n"].tolist() == [10, 20, 30]
 
 
-def test_auto_picks_duckdb_from_the_threshold(
+def test_auto_picks_duckdb_for_large_aggregations(
     sales: pd.DataFrame,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    group = pipe(
+        {"kind": "group", "by": ["region"],
+         "aggregations": [{"column": "units", "func": "sum"}]}
+    )  # fmt: skip
     sort = pipe({"kind": "sort", "keys": [{"column": "units"}]})
     caplog.set_level(logging.DEBUG, logger="nbdash.transform.sql")
 
-    run_frame(sort, sales, engine="auto")
+    run_frame(group, sales, engine="auto")
     assert "compiled pipeline to SQL" not in caplog.text
 
     monkeypatch.setattr(engines, "AUTO_MIN_CELLS", sales.size)
-    result = run_frame(sort, sales, engine="auto")
+    run_frame(sort, sales, engine="auto")
+    assert "compiled pipeline to SQL" not in caplog.text  # full-size result: pandas
+    result = run_frame(group, sales, engine="auto")
     assert "compiled pipeline to SQL" in caplog.text
-    assert_frame_equal(result, sort.run_frame(sales))
+    assert_frame_equal(result, group.run_frame(sales))
 
 
 def test_workspace_auto_uses_file_only_when_large(
@@ -708,7 +714,7 @@ def test_workspace_auto_uses_file_only_when_large(
 
     assert run_workspace(sort, workspace, "auto")["n"].tolist() == [10, 30]
     monkeypatch.setattr(engines, "AUTO_MIN_CELLS", 2)
-    assert run_workspace(sort, workspace, "auto")["n"].tolist() == [1, 3]
+    assert run_workspace(sort, workspace, "auto")["n"].tolist() == [1, 3]  # the file
 
 
 def test_to_sql_text(sales: pd.DataFrame) -> None:

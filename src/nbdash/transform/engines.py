@@ -7,8 +7,12 @@ output is a frame, or a Parquet file written by ``COPY`` so that data larger tha
 memory streams through DuckDB (which spills to a temporary folder under
 ``memory_limit``).
 
-``auto`` picks DuckDB for inputs of at least :data:`AUTO_MIN_CELLS` cells (rows times
-columns), pandas otherwise and whenever the duckdb engine cannot run a step.
+``auto`` picks DuckDB for files, and for frames of at least :data:`AUTO_MIN_CELLS`
+cells (rows times columns) whose pipeline aggregates (a ``group`` step); pandas
+otherwise and whenever the duckdb engine cannot run a step. Frames already in memory
+whose result is about as large as the input (filter, sort, join) stay with pandas:
+turning DuckDB's full-size result back into a frame costs more than pandas' own work
+(see ``benchmarks/bench_transform.py``).
 """
 
 from __future__ import annotations
@@ -44,12 +48,14 @@ Engine = Literal["pandas", "duckdb", "auto"]
 
 ENGINES = ("pandas", "duckdb", "auto")
 
-AUTO_MIN_CELLS = 2_000_000
-"""``auto`` runs frames of at least this many cells (rows x columns) with DuckDB.
+AUTO_MIN_CELLS = 10_000_000
+"""``auto`` runs aggregating pipelines on frames of this many cells on with DuckDB.
 
-Measured with ``benchmarks/bench_transform.py``: below about this size the fixed cost of
-DuckDB's frame scan and result conversion outweighs its faster sort and group-by.
+Measured with ``benchmarks/bench_transform.py`` (7 columns): the two-key group-by took
+the same time in both engines at 1M rows (7M cells), DuckDB was twice as slow at 200k.
 """
+
+_REDUCING = {"group"}
 
 _SOURCE_VIEW = "__nbdash_source"
 _RESETS_INDEX = {"filter", "sort", "group", "drop_missing"}
@@ -86,7 +92,7 @@ def run_frame(
     """
     chosen = _check_engine(engine)
     if chosen == "auto":
-        chosen = choose_engine(len(frame) * len(frame.columns))
+        chosen = choose_engine(pipeline, len(frame) * len(frame.columns))
     if chosen == "pandas":
         return pipeline.run_frame(frame, others=others)
 
@@ -151,7 +157,7 @@ def run_workspace(
     chosen = _check_engine(engine)
     path = _stored_parquet(workspace, pipeline.source) if chosen != "pandas" else None
     if path is not None and chosen == "auto" and _parquet_cells(path) < AUTO_MIN_CELLS:
-        path = None
+        path = None  # small enough to load; the frame rules below then apply
     if path is None or _used_datasets(pipeline):
         others = {name: workspace.get(name) for name in _used_datasets(pipeline)}
         return run_frame(pipeline, workspace.get(pipeline.source), chosen, others)
@@ -181,9 +187,10 @@ def to_sql(pipeline: Pipeline, data: pd.DataFrame | str | os.PathLike[str]) -> S
         return _compile_file(pipeline, connection, source, reader)
 
 
-def choose_engine(cells: int) -> Literal["pandas", "duckdb"]:
-    """Return the engine ``auto`` tries first for an input of ``cells`` cells."""
-    return "duckdb" if cells >= AUTO_MIN_CELLS else "pandas"
+def choose_engine(pipeline: Pipeline, cells: int) -> Literal["pandas", "duckdb"]:
+    """Return the engine ``auto`` tries first for a frame of ``cells`` cells."""
+    reduces = any(step.kind in _REDUCING for step in _active(pipeline))
+    return "duckdb" if reduces and cells >= AUTO_MIN_CELLS else "pandas"
 
 
 # DuckDB ------------------------------------------------------------------------------
