@@ -56,8 +56,9 @@ def merge_positions(positions: np.ndarray, gap: int) -> list[int]:
     return kept
 
 
-def score(flags: list[pd.Timestamp], windows: list[tuple[pd.Timestamp, pd.Timestamp]]
-          ) -> tuple[int, int]:
+def score(
+    flags: list[pd.Timestamp], windows: list[tuple[pd.Timestamp, pd.Timestamp]]
+) -> tuple[int, int]:
     """(windows found, false alarms) for one series."""
     found = sum(any(start <= f <= end for f in flags) for start, end in windows)
     false = sum(not any(start <= f <= end for start, end in windows) for f in flags)
@@ -79,9 +80,16 @@ def run(limit: int | None) -> dict[str, object]:
         windows = [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in labels[name]]
         ours = [item.at for item in detect_anomalies(series)]
         base = baseline_flags(series)
-        rows.append({"series": name, "category": name.split("/")[0],
-                     "windows": len(windows), "points": len(series),
-                     "detector": score(ours, windows), "baseline": score(base, windows)})
+        rows.append(
+            {
+                "series": name,
+                "category": name.split("/")[0],
+                "windows": len(windows),
+                "points": len(series),
+                "detector": score(ours, windows),
+                "baseline": score(base, windows),
+            }
+        )
     return summarise(rows, time.perf_counter() - started)
 
 

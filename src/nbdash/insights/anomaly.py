@@ -1,12 +1,20 @@
 """Anomalies in one time series: spikes, dips and level shifts, dated and scored.
 
-The series is split into trend, seasonal cycle and residual with a robust STL
-decomposition (statsmodels) when it is long enough for its cycle, else with a rolling
-median. A point is a spike or dip when its residual's robust z-score (median and
-MAD) passes :data:`SPIKE_Z`. A level shift is where the median of the next ``w``
-points differs from the median of the previous ``w`` by more than :data:`SHIFT_Z`
-times the noise's robust scale. Flags closer than a merge gap are one anomaly, dated
-at its most extreme point. One parameter set serves every series.
+Candidates come from three views of the series, each scored as a robust z-score
+(median and MAD):
+
+- the residual after removing a rolling-median trend and the median cycle per phase
+  (a day for sub-daily data, a week for daily, a year for weekly or monthly);
+- the distance of each point from the median of the :data:`LOCAL_WINDOW` points
+  before it, in units of their own spread (what is new given recent history);
+- level shifts: the median of the next ``w`` points against the previous ``w``.
+
+Candidates closer than a merge gap are one event (the strongest is kept). An event is
+reported when its z-score is at least :data:`MIN_Z` (:data:`SHIFT_Z` for a shift) and it stands out from the
+series' own events of the same view: at least :data:`MIN_RELATIVE` times the median
+score of that view's ten strongest events. So a series full of equal spikes reports
+none of them, and a single spike in a calm series is reported. One parameter set
+serves every series (chosen on the NAB corpus, ``benchmarks/bench_nab.py``).
 """
 
 from __future__ import annotations
@@ -20,10 +28,14 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-SPIKE_Z = 7.0
+CANDIDATE_Z = 4.0
+MIN_Z = 7.0
+MIN_RELATIVE = 1.1
 SHIFT_Z = 5.0
 SHIFT_EFFECT = 2.0
-MAX_ANOMALIES = 3
+LOCAL_WINDOW = 300
+MAX_ANOMALIES = 6
+_REFERENCE_EVENTS = 10
 MAD_TO_SIGMA = 1.4826
 
 
@@ -73,8 +85,11 @@ def decompose(values: pd.Series, period: int | None) -> tuple[np.ndarray, np.nda
     """
     x = values.to_numpy(dtype="float64")
     window = period if period else max(5, len(x) // 20)
-    trend = pd.Series(x).rolling(window | 1, center=True, min_periods=1).median()
-    expected = trend.to_numpy()
+    width = min(window | 1, len(x))
+    # Full windows only, the ends carried outwards: a half window at either end
+    # would take part of the cycle for trend and invent spikes there.
+    rolling = pd.Series(x).rolling(width, center=True, min_periods=width).median()
+    expected = rolling.bfill().ffill().to_numpy()
     if period:
         phase = np.arange(len(x)) % period
         cycle = pd.Series(x - expected).groupby(phase).median()
@@ -127,30 +142,99 @@ def detect_anomalies(
         Its cycle length in points; None guesses it from the spacing
         (:func:`seasonal_period`).
     limit
-        At most this many anomalies are returned, the strongest first.
+        At most this many anomalies are returned, the most outstanding first.
+    shifts
+        Whether level shifts are looked for too.
+
+    Returns
+    -------
+    list of Anomaly
+        The events that stand out from the series' own events (see the module).
     """
     if len(values) < 10 or values.nunique() <= 1:
         return []
     if period is None:
         period = seasonal_period(pd.DatetimeIndex(values.index))
+    gap = max(3, (period or 0) // 2, len(values) // 100)
+
     expected, residual = decompose(values, period)
-
-    found = _spikes(values, expected, residual)
+    residual_view = _spikes(values, expected, residual)
     if shifts:
-        found += _shifts(values, period)
-    found = _merge(found, gap=max(3, (period or 0) // 2, len(values) // 100))
-    return sorted(found, key=lambda item: -item.score)[:limit]
+        residual_view += _shifts(values, period)
+    views = [_strongest(residual_view, gap), _strongest(_local(values), gap)]
+
+    chosen = [item for view in views for item in _outstanding(view)]
+    chosen.sort(key=lambda pair: -pair[0])
+    kept = _strongest([item for _, item in chosen], gap, ordered=True)
+    return kept[:limit]
 
 
-def _spikes(values: pd.Series, expected: np.ndarray, residual: np.ndarray) -> list[Anomaly]:
+def _outstanding(view: list[Anomaly]) -> list[tuple[float, Anomaly]]:
+    """(relative score, event) of the events that stand out from their view."""
+    scores = [item.score for item in view[:_REFERENCE_EVENTS]]
+    scores += [CANDIDATE_Z] * (_REFERENCE_EVENTS - len(scores))
+    reference = float(np.median(scores))
+    return [
+        (item.score / reference, item)
+        for item in view
+        if item.score >= _least_z(item) and item.score / reference >= MIN_RELATIVE
+    ]
+
+
+def _least_z(item: Anomaly) -> float:
+    # A shift's z already measures a difference of two medians of many points
+    # against its standard error, so it needs less than a single point.
+    return SHIFT_Z if item.kind.startswith("shift") else MIN_Z
+
+
+def _strongest(
+    found: list[Anomaly], gap: int, *, ordered: bool = False
+) -> list[Anomaly]:
+    """Strongest first, dropping events within ``gap`` points of a stronger one."""
+    order = found if ordered else sorted(found, key=lambda item: -item.score)
+    kept: list[Anomaly] = []
+    for item in order:
+        if all(abs(item.position - other.position) > gap for other in kept):
+            kept.append(item)
+    return kept
+
+
+def _spikes(
+    values: pd.Series, expected: np.ndarray, residual: np.ndarray
+) -> list[Anomaly]:
     scale = robust_scale(residual)
     z = (residual - np.median(residual)) / scale
+    return _events(values, expected, z)
+
+
+def _local(values: pd.Series) -> list[Anomaly]:
+    """Points far from the median of the points just before them."""
+    x = pd.Series(values.to_numpy(dtype="float64"))
+    width = max(10, min(LOCAL_WINDOW, len(x) // 4))
+    before = x.shift(1)
+    centre = before.rolling(width, min_periods=width // 2).median()
+    spread = (before - centre).abs().rolling(width, min_periods=width // 2).median()
+    overall = robust_scale((x - centre).to_numpy())
+    # A calm stretch (spread near 0) must not make every wiggle after it huge.
+    scale = np.maximum(spread.to_numpy() * MAD_TO_SIGMA, 0.1 * overall)
+    z = np.nan_to_num((x - centre).to_numpy() / scale)
+    return _events(values, centre.to_numpy(), z)
+
+
+def _events(values: pd.Series, expected: np.ndarray, z: np.ndarray) -> list[Anomaly]:
     found = []
-    for position in np.flatnonzero(np.abs(z) > SPIKE_Z):
+    for position in np.flatnonzero(np.abs(z) > CANDIDATE_Z):
         kind: Literal["spike", "dip"] = "spike" if z[position] > 0 else "dip"
-        found.append(Anomaly(pd.Timestamp(values.index[position]), int(position), kind,
-                             float(values.iloc[position]), float(expected[position]),
-                             float(abs(z[position]))))
+        found.append(
+            Anomaly(
+                pd.Timestamp(values.index[position]),
+                int(position),
+                kind,
+                float(values.iloc[position]),
+                float(expected[position]),
+                float(abs(z[position])),
+            )
+        )
     return found
 
 
@@ -162,9 +246,9 @@ def _shifts(values: pd.Series, period: int | None) -> list[Anomaly]:
     before = pd.Series(x).rolling(width).median().to_numpy()
     after = pd.Series(x[::-1]).rolling(width).median().to_numpy()[::-1]
     jump = np.full(len(x), np.nan)
-    jump[width : len(x) - width + 1] = after[width : len(x) - width + 1] - before[
-        width - 1 : len(x) - width
-    ]
+    jump[width : len(x) - width + 1] = (
+        after[width : len(x) - width + 1] - before[width - 1 : len(x) - width]
+    )
     local = pd.Series(x).rolling(width, center=True, min_periods=1).median().to_numpy()
     noise = robust_scale(x - local)
     effect = jump / noise
@@ -175,7 +259,9 @@ def _shifts(values: pd.Series, period: int | None) -> list[Anomaly]:
     return _peaks(values, x, z, width)
 
 
-def _peaks(values: pd.Series, x: np.ndarray, z: np.ndarray, width: int) -> list[Anomaly]:
+def _peaks(
+    values: pd.Series, x: np.ndarray, z: np.ndarray, width: int
+) -> list[Anomaly]:
     found = []
     strength = np.nan_to_num(np.abs(z))
     while len(found) < MAX_ANOMALIES:
@@ -188,19 +274,14 @@ def _peaks(values: pd.Series, x: np.ndarray, z: np.ndarray, width: int) -> list[
         level_before = float(np.median(x[max(0, position - width) : position]))
         level_after = float(np.median(x[position : position + width]))
         found.append(
-            Anomaly(pd.Timestamp(values.index[position]), position, kind, level_after,
-                    level_before, float(strength[position]))
+            Anomaly(
+                pd.Timestamp(values.index[position]),
+                position,
+                kind,
+                level_after,
+                level_before,
+                float(strength[position]),
+            )
         )
         strength[max(0, position - width) : position + width] = 0
     return found
-
-
-def _merge(found: list[Anomaly], gap: int) -> list[Anomaly]:
-    merged: list[Anomaly] = []
-    for item in sorted(found, key=lambda item: item.position):
-        if merged and item.position - merged[-1].position <= gap:
-            if item.score > merged[-1].score:
-                merged[-1] = item
-            continue
-        merged.append(item)
-    return merged
