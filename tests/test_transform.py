@@ -667,7 +667,7 @@ def random_cases(
     return frame, Pipeline(source=draw(NAMES), steps=steps, output=draw(NAMES))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_cases())
 def test_generated_code_equals_engine(case: tuple[pd.DataFrame, Pipeline]) -> None:
     frame, pipe = case
@@ -681,7 +681,7 @@ def test_generated_code_equals_engine(case: tuple[pd.DataFrame, Pipeline]) -> No
     assert Pipeline.from_json(pipe.to_json()) == pipe
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_cases(choices=["filter"], max_steps=1))
 def test_generated_filters_equal_engine(case: tuple[pd.DataFrame, Pipeline]) -> None:
     frame, pipe = case
