@@ -41,3 +41,18 @@ await build({
   target: "es2020",
   logLevel: "warning",
 });
+
+// gridstack the same way: the dashboard's widget state then carries only its own code.
+await build({
+  stdin: {
+    contents: 'export { GridStack as default } from "gridstack";',
+    resolveDir: ".",
+    loader: "js",
+  },
+  outfile: "src/nbdash/labextension/static/gridstack.js",
+  bundle: true,
+  format: "esm",
+  minify: true,
+  target: "es2020",
+  logLevel: "warning",
+});

@@ -62,39 +62,46 @@ function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
 }
 
-// Where plotly may be found, most likely first.
-export function plotlyUrls(): string[] {
+// Where a file of the lab extension's static folder may be found, most likely first,
+// then `cdn` for pages no Jupyter server serves.
+export function extensionUrls(file: string, cdn: string): string[] {
   const config = pageConfig();
   const urls: string[] = [];
   const extensions = config.fullLabextensionsUrl;
   if (typeof extensions === "string" && extensions) {
-    urls.push(joinUrl(extensions, `${EXTENSION}/static/${FILE}`));
+    urls.push(joinUrl(extensions, `${EXTENSION}/static/${file}`));
   }
   const base = typeof config.baseUrl === "string" ? config.baseUrl : undefined;
   if (base !== undefined) {
-    urls.push(joinUrl(base, `lab/extensions/${EXTENSION}/static/${FILE}`));
-    urls.push(joinUrl(base, `voila/labextensions/${EXTENSION}/static/${FILE}`));
+    urls.push(joinUrl(base, `lab/extensions/${EXTENSION}/static/${file}`));
+    urls.push(joinUrl(base, `voila/labextensions/${EXTENSION}/static/${file}`));
   }
-  urls.push(CDN_URL);
+  urls.push(cdn);
   return [...new Set(urls)].map((url) => new URL(url, document.baseURI).href);
 }
 
-function isPlotly(value: unknown): value is PlotlyApi {
-  return value !== null && typeof value === "object" && typeof (value as PlotlyApi).react === "function";
+// Where plotly may be found, most likely first.
+export function plotlyUrls(): string[] {
+  return extensionUrls(FILE, CDN_URL);
 }
 
-async function importFirst(urls: string[]): Promise<PlotlyApi> {
+// The default export of the first of `urls` that imports and passes `accept`.
+export async function importFirst<T>(urls: string[], accept: (value: unknown) => value is T, what: string): Promise<T> {
   const failures: string[] = [];
   for (const url of urls) {
     try {
       const module: { default?: unknown } = await import(/* webpackIgnore: true */ url);
-      if (isPlotly(module.default)) return module.default;
-      failures.push(`${url}: not a plotly module`);
+      if (accept(module.default)) return module.default;
+      failures.push(`${url}: not the expected module`);
     } catch (error) {
       failures.push(`${url}: ${(error as Error).message}`);
     }
   }
-  throw new Error(`plotly.js could not be loaded (tried ${failures.join("; ")}).`);
+  throw new Error(`${what} could not be loaded (tried ${failures.join("; ")}).`);
+}
+
+function isPlotly(value: unknown): value is PlotlyApi {
+  return value !== null && typeof value === "object" && typeof (value as PlotlyApi).react === "function";
 }
 
 // The plotly API, loaded on first use; later calls share the same promise.
@@ -102,7 +109,7 @@ export function loadPlotly(): Promise<PlotlyApi> {
   const global = (globalThis as { Plotly?: unknown }).Plotly;
   if (isPlotly(global)) return Promise.resolve(global);
   if (loading === undefined) {
-    loading = importFirst(plotlyUrls()).then((api) => (loaded = api));
+    loading = importFirst(plotlyUrls(), isPlotly, "plotly.js").then((api) => (loaded = api));
     // A failed load may succeed later (a server started, a network back): retry then.
     loading.catch(() => (loading = undefined));
   }

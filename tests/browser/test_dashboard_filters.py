@@ -23,7 +23,8 @@ from nbdash.workspace import Workspace
 
 ws = Workspace()
 ws.put("sales", pd.DataFrame({
-    "region": ["North", "South", "North", "East", "South", "<img src=x onerror=alert(1)>"],
+    "region": ["North", "South", "North", "East", "South",
+               "<img src=x onerror=alert(1)>"],
     "product": ["Tea", "Tea", "Coffee", "Coffee", "Cake", "Cake"],
     "revenue": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
 }))
@@ -159,8 +160,9 @@ def test_exported_html_opens_from_a_file_with_charts_drawn(
         offline.goto(target.as_uri())
         offline.locator(".nbdash-plot .main-svg").first.wait_for(timeout=30_000)
         offline.wait_for_timeout(500)
+        count = "(p) => p.querySelectorAll('.bars .point, .slice').length"
         drawn = offline.locator(".nbdash-plot").evaluate_all(
-            "(plots) => plots.map((p) => p.querySelectorAll('.bars .point, .slice').length)"
+            f"(plots) => plots.map({count})"
         )
         assert drawn == [4, 3]
         assert offline.get_by_text("<img src=x onerror=alert(1)>").count() >= 1

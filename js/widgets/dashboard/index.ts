@@ -2,11 +2,11 @@
 // bar, and a gridstack grid with one item per tile. Charts are drawn with plotly (loaded
 // once, lazily) inside this one widget. Every gesture goes to the kernel as a message;
 // the kernel validates it, recomputes only the affected tiles and saves the spec.
-import { GridStack, type GridItemHTMLElement, type GridStackNode } from "gridstack";
+import type { GridStack, GridItemHTMLElement, GridStackNode } from "gridstack";
 import gridCss from "gridstack/dist/gridstack.min.css";
 import { Rpc, type AnyModel } from "../../shared/rpc";
 import { h, injectStyle, errorBanner, debounce } from "../../shared/ui";
-import { plotlyIfLoaded } from "../../shared/plotly";
+import { extensionUrls, importFirst, plotlyIfLoaded } from "../../shared/plotly";
 import { onThemeChange } from "../../shared/theme";
 import baseCss from "../../shared/base.css";
 import css from "./style.css";
@@ -18,6 +18,22 @@ const CELL_HEIGHT_PX = 80;
 const COLUMNS = 12;
 const NARROW_PX = 700;
 const METADATA_SCRIPT_ID = "nbdash-notebook-metadata";
+const GRIDSTACK_CDN = "https://cdn.jsdelivr.net/npm/gridstack@12/+esm";
+
+type GridStackClass = typeof GridStack;
+let gridstack: Promise<GridStackClass> | undefined;
+
+// gridstack (like plotly) is served by the lab extension, not carried in this bundle:
+// anywidget saves the bundle in the notebook's widget state.
+function loadGridStack(): Promise<GridStackClass> {
+  const isGridStack = (value: unknown): value is GridStackClass =>
+    typeof value === "function" && typeof (value as GridStackClass).init === "function";
+  if (gridstack === undefined) {
+    gridstack = importFirst(extensionUrls("gridstack.js", GRIDSTACK_CDN), isGridStack, "gridstack");
+    gridstack.catch(() => (gridstack = undefined));
+  }
+  return gridstack;
+}
 
 interface Place {
   x: number;
@@ -102,6 +118,24 @@ function drawContent(view: TileView, content: TileContent | undefined, actions: 
 }
 
 function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () => void {
+  let cleanup: (() => void) | undefined;
+  let closed = false;
+  const waiting = h("div", { className: "nbdash-tile-note", text: "Loading dashboard..." });
+  root.appendChild(waiting);
+  loadGridStack()
+    .then((GridStackClass) => {
+      waiting.remove();
+      if (!closed) cleanup = mount(GridStackClass, model, root);
+    })
+    .catch((error: Error) => (waiting.textContent = `The dashboard cannot be shown: ${error.message}`));
+  return () => {
+    closed = true;
+    waiting.remove();
+    cleanup?.();
+  };
+}
+
+function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElement): () => void {
   const rpc = new Rpc(model);
   const container = h("div", { className: "nbdash-root nbdash-dashboard" });
   injectStyle(container, gridCss + baseCss + css);
@@ -120,7 +154,7 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
   container.append(toolbar, appliedBar, empty, gridEl);
   root.appendChild(container);
 
-  const grid = GridStack.init(
+  const grid = GridStackClass.init(
     {
       column: COLUMNS,
       cellHeight: CELL_HEIGHT_PX,

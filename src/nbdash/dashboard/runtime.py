@@ -505,7 +505,11 @@ class DashboardModel:
         if chart is not None and (tile.kind == "kpi" or chart.kind == "kpi"):
             return {"kpi": chart.kpi(frame).to_dict()}
         if chart is not None:
-            return {"figure": json.loads(chart.to_figure(frame).to_json())}
+            figure = json.loads(chart.to_figure(frame).to_json())
+            # The views theme figures themselves; the template is ~7 KB a chart of
+            # widget state, saved in the notebook.
+            figure.get("layout", {}).pop("template", None)
+            return {"figure": figure}
         if tile.kind == "insights":
             return {"insights": insights_content(frame, dataset, tile.insights)}
         return {"table": table_content(frame)}

@@ -160,10 +160,24 @@ _STANDALONE_CSS = (
 )
 
 
+def with_template(figure: Mapping[str, Any]) -> dict[str, Any]:
+    """``figure`` with plotly's ``plotly_white`` template when it has none.
+
+    Dashboards keep figures without their template (the live view themes them);
+    static images and exports put it back.
+    """
+    import plotly.io as pio
+
+    layout = dict(figure.get("layout") or {})
+    if "template" not in layout:
+        layout["template"] = pio.templates["plotly_white"].to_plotly_json()
+    return {**figure, "layout": layout}
+
+
 def _figure_html(tile: Tile, figure: Mapping[str, Any]) -> str:
     # "<", ">" and "&" escaped as JSON unicode escapes: the data cannot end the tag.
     data = (
-        json.dumps(figure)
+        json.dumps(with_template(figure))
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
@@ -301,7 +315,7 @@ def _chart_images(
     tiles: Sequence[Tile], contents: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, bytes]:
     figures = {
-        tile.id: contents[tile.id]["figure"]
+        tile.id: with_template(contents[tile.id]["figure"])
         for tile in tiles
         if "figure" in contents.get(tile.id, {})
     }
