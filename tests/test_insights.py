@@ -79,10 +79,13 @@ def test_no_claims_on_structureless_series(seed):
     claims = [i for i in report.insights if i.evidence.get("measure") == "noise"]
     assert claims == [], report.to_text()
     walk = [i for i in report.insights if i.evidence.get("measure") == "walk"]
-    assert not [i for i in walk if i.kind in ("seasonality", "anomaly")], report.to_text()
+    assert not [i for i in walk if i.kind in ("seasonality", "anomaly")], (
+        report.to_text()
+    )
 
 
 def _sales() -> pd.DataFrame:
+    """Four regions of about 1,000 a day; West adds 440 a day from November: +11%."""
     rng = np.random.default_rng(7)
     days = pd.date_range("2024-01-01", "2024-12-12", freq="D")
     rows = []
@@ -90,12 +93,12 @@ def _sales() -> pd.DataFrame:
         for region in ("North", "South", "East", "West"):
             revenue = 1000 + rng.normal(0, 20)
             if region == "West" and day >= pd.Timestamp("2024-11-01"):
-                revenue += 1500
+                revenue += 440
             rows.append((day, region, revenue))
     return pd.DataFrame(rows, columns=["date", "region", "revenue"])
 
 
-def test_change_driver_and_incomplete_final_month():
+def test_change_per_day_driver_and_incomplete_final_month():
     frame = _sales()
     report = find_insights(frame, {"kinds": ["change", "driver"]}, name="sales")
     change = next(i for i in report.insights if i.kind == "change")
@@ -103,17 +106,103 @@ def test_change_driver_and_incomplete_final_month():
     nov = frame[frame.date.dt.month == 11].revenue.sum()
     octo = frame[frame.date.dt.month == 10].revenue.sum()
     assert change.evidence["value"] == pytest.approx(nov)
-    assert change.evidence["relative_change"] == pytest.approx(nov / octo - 1)
-    assert "rose" in change.sentence and "November 2024" in change.sentence
+    # November has 30 days and October 31: compared per day, the rise is about 11%.
+    assert change.evidence["relative_change"] == pytest.approx(
+        (nov / 30) / (octo / 31) - 1
+    )
+    assert 0.10 < change.evidence["relative_change"] < 0.12
+    assert change.sentence.startswith("Revenue per day rose 11% in November 2024")
     driver = next(i for i in report.insights if i.kind == "driver")
     west = frame[frame.region == "West"]
     delta = (
-        west[west.date.dt.month == 11].revenue.sum()
-        - west[west.date.dt.month == 10].revenue.sum()
+        west[west.date.dt.month == 11].revenue.sum() / 30
+        - west[west.date.dt.month == 10].revenue.sum() / 31
     )
     assert driver.evidence["value"] == "West"
     assert driver.evidence["contribution"] == pytest.approx(delta)
-    assert "West" in driver.sentence and "$" in driver.sentence
+    assert (
+        "West" in driver.sentence
+        and "$" in driver.sentence
+        and "a day" in driver.sentence
+    )
+
+
+def test_steady_daily_sales_over_months_claim_no_change():
+    """Equal sales every day: months differ only in length, which is not a change."""
+    days = pd.date_range("2023-01-01", "2024-12-31", freq="D")
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"date": days, "revenue": 1000 + rng.normal(0, 5, len(days))})
+    report = find_insights(frame, {"kinds": ["change"]}, name="flat")
+    assert report.insights == [], report.to_text()
+
+
+def test_aggregation_from_settings_name_and_values():
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {
+            "date": np.repeat(days, 3),
+            "conversion": rng.uniform(0.1, 0.3, 360),  # a share: averaged
+            "visitors": rng.poisson(50, 360).astype(float),  # a count: summed
+            "reading": rng.normal(20, 1, 360),  # hovers around a level: averaged
+        }
+    )
+    from nbdash.insights.context import Context
+    from nbdash.insights.roles import detect_roles
+    from nbdash.insights.series import aggregation, measure_series
+
+    def context(settings: dict) -> Context:
+        roles = detect_roles(frame)
+        return Context(frame, roles, InsightSettings(**settings), "t")
+
+    auto = context({})
+    assert [aggregation(auto, m) for m in ("conversion", "visitors", "reading")] == [
+        "mean",
+        "sum",
+        "mean",
+    ]
+    chosen = context({"aggregation": {"visitors": "mean"}})
+    assert aggregation(chosen, "visitors") == "mean"
+    daily = measure_series(auto, "visitors", "day").values
+    assert daily.iloc[0] == pytest.approx(frame.visitors.iloc[:3].sum())
+    daily = measure_series(chosen, "visitors", "day").values
+    assert daily.iloc[0] == pytest.approx(frame.visitors.iloc[:3].mean())
+
+
+def test_random_walk_measure_skips_only_itself():
+    rng = np.random.default_rng(5)
+    orders = rng.normal(100, 5, 365)
+    orders[200] = 180.0
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2023-01-02", periods=365),
+            "walk": 100 + rng.normal(0, 1, 365).cumsum(),
+            "orders": orders,
+        }
+    )
+    report = find_insights(frame, {"kinds": ["anomaly"]}, name="rw")
+    assert any("walk wanders like a random walk" in s for s in report.skipped)
+    spikes = [i for i in report.insights if i.evidence["measure"] == "orders"]
+    assert [i.evidence["at"] for i in spikes] == ["2023-07-21"]
+    assert "spiked on 21 Jul 2023" in spikes[0].sentence
+
+
+def test_no_outliers_on_skewed_data_and_planted_ones_found():
+    rng = np.random.default_rng(4)
+    skewed = pd.DataFrame(
+        {"spend": rng.lognormal(3, 1, 8_000), "items": rng.gamma(1.5, 2, 8_000)}
+    )
+    report = find_insights(skewed, {"kinds": ["outlier"]}, name="skew")
+    assert report.insights == [], report.to_text()
+
+    # Twelve rows far from a round cloud: high a and c with low b and d.
+    planted = pd.DataFrame(rng.normal(size=(8_000, 4)), columns=list("abcd"))
+    planted.iloc[:12] = np.array([6.0, -6.0, 6.0, -6.0]) + rng.normal(0, 0.3, (12, 4))
+    report = find_insights(planted, {"kinds": ["outlier"]}, name="planted")
+    item = report.insights[0]
+    assert item.evidence["rows_flagged"] == 12
+    assert item.evidence["sampled"] is False
+    assert "unusual combinations" in item.sentence
 
 
 def test_concentration_top_share():
@@ -142,8 +231,12 @@ def test_quality_missing_constant_duplicates():
     [
         pd.DataFrame({"region": ["a", "b", "c"], "x": [1.0, 2.0, 3.0]}),
         pd.DataFrame({"date": ["2024-01-01"], "x": [1.0]}),
-        pd.DataFrame({"date": pd.date_range("2024-01-01", periods=30), "x": [None] * 30}),
-        pd.DataFrame({"date": pd.date_range("2024-01-01", periods=30), "x": [5.0] * 30}),
+        pd.DataFrame(
+            {"date": pd.date_range("2024-01-01", periods=30), "x": [None] * 30}
+        ),
+        pd.DataFrame(
+            {"date": pd.date_range("2024-01-01", periods=30), "x": [5.0] * 30}
+        ),
         pd.DataFrame({"x": []}),
     ],
     ids=["no-time", "single-row", "all-missing", "constant", "empty"],
@@ -167,8 +260,11 @@ def test_irregular_and_mixed_time_zones():
         np.sort(rng.uniform(0, 200, 500)), unit="D"
     )
     text = [
-        (s.tz_localize("UTC").tz_convert("Europe/Paris" if i % 2 else "America/New_York"))
-        .isoformat()
+        (
+            s.tz_localize("UTC").tz_convert(
+                "Europe/Paris" if i % 2 else "America/New_York"
+            )
+        ).isoformat()
         for i, s in enumerate(stamps)
     ]
     frame = pd.DataFrame({"when": text, "orders": rng.poisson(20, 500).astype(float)})

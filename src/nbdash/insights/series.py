@@ -67,12 +67,13 @@ class TimeSeries:
         said to fall because it is shorter.
         """
         index = pd.DatetimeIndex(self.values.index)
-        offset = pd.tseries.frequencies.to_offset(dict(_FREQ_OF)[self.grain])
+        offset = pd.tseries.frequencies.to_offset(GRAIN_FREQ[self.grain])
         days = (index + offset - index) / pd.Timedelta(days=1)
         return self.values / np.asarray(days, dtype="float64")
 
 
-_FREQ_OF = tuple((name, freq) for name, freq, _ in _FREQS)
+GRAIN_FREQ = {name: freq for name, freq, _ in _FREQS}
+"""The pandas frequency of each grain."""
 
 
 @dataclass
@@ -243,7 +244,7 @@ def _resample_rows(context: Context, measure: str, freq: str, how: str) -> pd.Se
 
 def _grain(facts: _Times, grain: str | None) -> tuple[str, str]:
     if grain is not None:
-        return grain, dict(_FREQ_OF)[grain]
+        return grain, GRAIN_FREQ[grain]
     step = facts.step
     span = facts.last - facts.first
     if step < pd.Timedelta(hours=1) and span / step <= MAX_POINTS:

@@ -25,6 +25,7 @@ from nbdash.insights.anomaly import (
 )
 from nbdash.insights.context import Context, Skip
 from nbdash.insights.model import Insight
+from nbdash.insights.series import GRAIN_FREQ
 from nbdash.insights.series import TimeSeries, change_grain, measure_series
 
 logger = logging.getLogger(__name__)
@@ -46,9 +47,14 @@ def _chart(context: Context, series: TimeSeries, grain: str | None = None) -> Ch
     bucket = grain or series.grain
     agg = "mean" if series.how == "mean" else "sum"
     assert context.roles.time is not None
-    return ChartSpec(kind="line", dataset=context.dataset, x=context.roles.time,
-                     y=series.measure, agg=agg,
-                     bucket=bucket if bucket in _CHART_BUCKETS else None)
+    return ChartSpec(
+        kind="line",
+        dataset=context.dataset,
+        x=context.roles.time,
+        y=series.measure,
+        agg=agg,
+        bucket=bucket if bucket in _CHART_BUCKETS else None,
+    )
 
 
 def _hac_pvalue(y: np.ndarray, x: np.ndarray | None) -> tuple[float, float]:
@@ -76,7 +82,12 @@ def trend(context: Context) -> list[Insight]:
             found.append(item)
         recent = y.iloc[-max(MIN_TREND_POINTS, len(y) // 4) :]
         if len(recent) < len(y) * 0.6:
-            item = _trend(context, series, recent, f"since {fmt.date(recent.index[0], _dgrain(series))}")
+            item = _trend(
+                context,
+                series,
+                recent,
+                f"since {fmt.date(recent.index[0], _dgrain(series))}",
+            )
             if item is not None:
                 item.score *= 0.9
                 found.append(item)
@@ -90,7 +101,11 @@ def _cycle(y: pd.Series) -> np.ndarray:
         return np.zeros(len(y))
     expected, _ = decompose(y, period)
     trend_only, _ = decompose(y, None)
-    cycle = pd.Series(expected - trend_only).groupby(np.arange(len(y)) % period).transform("median")
+    cycle = (
+        pd.Series(expected - trend_only)
+        .groupby(np.arange(len(y)) % period)
+        .transform("median")
+    )
     return cycle.to_numpy()
 
 
@@ -98,7 +113,9 @@ def _dgrain(series: TimeSeries) -> str:
     return series.grain if series.grain != "hour" else "minute"
 
 
-def _trend(context: Context, series: TimeSeries, y: pd.Series, when: str) -> Insight | None:
+def _trend(
+    context: Context, series: TimeSeries, y: pd.Series, when: str
+) -> Insight | None:
     """A trend is claimed only when the OLS slope (HAC errors) and the mean of the
     first differences (HAC errors, which a random walk does not pass) both are
     significant, and the fitted change is at least 5% of the level."""
@@ -107,7 +124,10 @@ def _trend(context: Context, series: TimeSeries, y: pd.Series, when: str) -> Ins
     t = np.arange(len(values), dtype="float64")
     slope, p_slope = _hac_pvalue(values, t)
     _, p_diff = _hac_pvalue(np.diff(values), None)
-    start, end = values.mean() - slope * t.mean(), values.mean() + slope * (t[-1] - t.mean())
+    start, end = (
+        values.mean() - slope * t.mean(),
+        values.mean() + slope * (t[-1] - t.mean()),
+    )
     size = end - start
     level = max(abs(start), abs(values).mean(), 1e-12)
     alpha = context.settings.significance
@@ -118,14 +138,28 @@ def _trend(context: Context, series: TimeSeries, y: pd.Series, when: str) -> Ins
     direction = "rose" if size > 0 else "fell"
     grain = _dgrain(series)
     rel = f" by {fmt.percent(size / start)}" if start > 0 else ""
-    per = f" a {series.grain}" if series.how == "sum" and series.grain in _CHART_BUCKETS else ""
-    sentence = (f"{fmt.label(series.measure)} {direction} steadily {when}{rel}, from about "
-                f"{fmt.number(start, money=money)} to {fmt.number(end, money=money)}{per} "
-                f"({fmt.date(y.index[0], grain)} to {fmt.date(y.index[-1], grain)}).")
-    evidence = {"measure": series.measure, "start": y.index[0], "end": y.index[-1],
-                "fitted_start": start, "fitted_end": end, "slope_per_period": slope,
-                "p_value": max(p_slope, p_diff), "periods": len(values), "grain": series.grain,
-                "aggregation": series.how}
+    per = (
+        f" a {series.grain}"
+        if series.how == "sum" and series.grain in _CHART_BUCKETS
+        else ""
+    )
+    sentence = (
+        f"{fmt.label(series.measure)} {direction} steadily {when}{rel}, from about "
+        f"{fmt.number(start, money=money)} to {fmt.number(end, money=money)}{per} "
+        f"({fmt.date(y.index[0], grain)} to {fmt.date(y.index[-1], grain)})."
+    )
+    evidence = {
+        "measure": series.measure,
+        "start": y.index[0],
+        "end": y.index[-1],
+        "fitted_start": start,
+        "fitted_end": end,
+        "slope_per_period": slope,
+        "p_value": max(p_slope, p_diff),
+        "periods": len(values),
+        "grain": series.grain,
+        "aggregation": series.how,
+    }
     score = 0.45 + min(0.35, abs(size) / level / 2)
     return Insight("trend", sentence, score, evidence, _chart(context, series))
 
@@ -140,7 +174,9 @@ def change(context: Context) -> list[Insight]:
     for measure in _measures(context):
         base = measure_series(context, measure)
         grain = change_grain(base)
-        series = base if grain == base.grain else measure_series(context, measure, grain)
+        series = (
+            base if grain == base.grain else measure_series(context, measure, grain)
+        )
         found += _change(context, series)
     return found
 
@@ -148,7 +184,8 @@ def change(context: Context) -> list[Insight]:
 def _change(context: Context, series: TimeSeries) -> list[Insight]:
     from nbdash.insights.anomaly import robust_scale
 
-    values = series.values.dropna()
+    daily = series.how == "sum" and series.unequal_periods
+    values = (series.per_day() if daily else series.values).dropna()
     if len(values) < 4:
         return []
     last, prev = float(values.iloc[-1]), float(values.iloc[-2])
@@ -156,71 +193,144 @@ def _change(context: Context, series: TimeSeries) -> list[Insight]:
     z = (last - prev) / scale
     if abs(z) < CHANGE_Z or abs(last - prev) < 0.05 * abs(prev) or prev == 0:
         return []
-    found = [_change_insight(context, series, values, z)]
+
+    found = [_change_insight(context, series, values, z, daily)]
     if series.how == "sum" and "driver" in context.settings.kinds:
-        found += _drivers(context, series, values.index[-2], values.index[-1], last - prev)
+        at = (values.index[-2], values.index[-1])
+        found += _drivers(context, series, at, last - prev, daily)
     return found
 
 
-def _change_insight(context: Context, series: TimeSeries, values: pd.Series, z: float) -> Insight:
+def _change_insight(
+    context: Context, series: TimeSeries, values: pd.Series, z: float, daily: bool
+) -> Insight:
+    """The sentence of a change; sums over months (quarters, years) compared per day."""
     last, prev = float(values.iloc[-1]), float(values.iloc[-2])
     money = fmt.is_money(series.measure)
     grain = series.grain
     rel = (last - prev) / abs(prev)
-    sentence = (f"{fmt.label(series.measure)} {'rose' if rel > 0 else 'fell'} "
-                f"{fmt.percent(rel)} in {fmt.date(values.index[-1], grain)} compared with "
-                f"{fmt.date(values.index[-2], grain)} ({fmt.number(last, money=money)} "
-                f"against {fmt.number(prev, money=money)}).")
-    evidence = {"measure": series.measure, "period": values.index[-1],
-                "previous_period": values.index[-2], "value": last, "previous": prev,
-                "change": last - prev, "relative_change": rel, "z": z, "grain": grain,
-                "aggregation": series.how}
-    year_ago = values.index[-1] - pd.DateOffset(years=1)
-    if year_ago in values.index and values[year_ago] != 0:
-        yoy = (last - float(values[year_ago])) / abs(float(values[year_ago]))
-        evidence.update(year_ago=float(values[year_ago]), relative_change_year=yoy)
-        sentence = sentence[:-1] + (f"; {fmt.percent(yoy)} {'above' if yoy > 0 else 'below'} "
-                                    f"{fmt.date(year_ago, grain)}.")
+    subject = f"{fmt.label(series.measure)}{' per day' if daily else ''}"
+    figures = f"{fmt.number(last, money=money)} against {fmt.number(prev, money=money)}"
+    if daily:
+        totals = series.values
+        figures += (
+            f" a day; totals {fmt.number(float(totals[values.index[-1]]), money=money)}"
+            f" and {fmt.number(float(totals[values.index[-2]]), money=money)}"
+        )
+    sentence = (
+        f"{subject} {'rose' if rel > 0 else 'fell'} {fmt.percent(rel)} in "
+        f"{fmt.date(values.index[-1], grain)} compared with "
+        f"{fmt.date(values.index[-2], grain)} ({figures})."
+    )
+    evidence = {
+        "measure": series.measure,
+        "period": values.index[-1],
+        "previous_period": values.index[-2],
+        "value": float(series.values[values.index[-1]]),
+        "previous": float(series.values[values.index[-2]]),
+        "per_day": daily,
+        "compared_value": last,
+        "compared_previous": prev,
+        "change": last - prev,
+        "relative_change": rel,
+        "z": z,
+        "grain": grain,
+        "aggregation": series.how,
+    }
+    sentence = _year_ago(values, grain, sentence, evidence)
     score = 0.5 + min(0.4, abs(rel) / 2 + abs(z) / 50)
     return Insight("change", sentence, score, evidence, _chart(context, series))
 
 
-def _drivers(context: Context, series: TimeSeries, prev_at: pd.Timestamp,
-             last_at: pd.Timestamp, total: float) -> list[Insight]:
+def _year_ago(
+    values: pd.Series, grain: str, sentence: str, evidence: dict[str, Any]
+) -> str:
+    """Add the same period a year earlier to a change's sentence, when present."""
+    year_ago = values.index[-1] - pd.DateOffset(years=1)
+    if year_ago not in values.index or values[year_ago] == 0:
+        return sentence
+    last, before = float(values.iloc[-1]), float(values[year_ago])
+    yoy = (last - before) / abs(before)
+    evidence.update(year_ago=before, relative_change_year=yoy)
+    where = "above" if yoy > 0 else "below"
+    return sentence[:-1] + f"; {fmt.percent(yoy)} {where} {fmt.date(year_ago, grain)}."
+
+
+def _drivers(
+    context: Context,
+    series: TimeSeries,
+    at: tuple[pd.Timestamp, pd.Timestamp],
+    total: float,
+    daily: bool,
+) -> list[Insight]:
+    """Each category's share of the change (per day when the change is per day)."""
     times = context.roles.time_values
     assert times is not None
-    end = last_at + pd.tseries.frequencies.to_offset(series.values.index.freq or "D")
-    window = (times >= prev_at) & (times < end)
+    prev_at, last_at = at
+    offset = pd.tseries.frequencies.to_offset(GRAIN_FREQ[series.grain])
+    window = (times >= prev_at) & (times < last_at + offset)
     rows = context.frame.loc[window]
     period = np.where(times[window] >= last_at, "last", "prev")
+    days = {"prev": 1.0, "last": 1.0}
+    if daily:
+        days = {
+            "prev": (last_at - prev_at).days,
+            "last": (last_at + offset - last_at).days,
+        }
+
     found = []
     for column in context.roles.categories[:4]:
-        table = rows.groupby([rows[column], period], observed=True)[series.measure].sum()
-        deltas = table.unstack(fill_value=0.0).reindex(columns=["prev", "last"], fill_value=0.0)
-        delta = (deltas["last"] - deltas["prev"]).sort_values(ascending=total < 0)
+        table = rows.groupby([rows[column], period], observed=True)[
+            series.measure
+        ].sum()
+        sums = table.unstack(fill_value=0.0).reindex(
+            columns=["prev", "last"], fill_value=0.0
+        )
+        delta = sums["last"] / days["last"] - sums["prev"] / days["prev"]
+        delta = delta.sort_values(ascending=total < 0)
         if delta.empty or np.sign(delta.iloc[0]) != np.sign(total):
             continue
-        found.append(_driver_insight(context, series, column, delta, total, last_at))
+        found.append(
+            _driver_insight(context, series, column, delta, total, last_at, daily)
+        )
     found.sort(key=lambda item: -item.score)
     return found[:2]
 
 
-def _driver_insight(context: Context, series: TimeSeries, column: str, delta: pd.Series,
-                    total: float, last_at: pd.Timestamp) -> Insight:
+def _driver_insight(
+    context: Context,
+    series: TimeSeries,
+    column: str,
+    delta: pd.Series,
+    total: float,
+    last_at: pd.Timestamp,
+    daily: bool,
+) -> Insight:
     top, amount = str(delta.index[0]), float(delta.iloc[0])
     share = amount / total
     money = fmt.is_money(series.measure)
     word = "rise" if total > 0 else "fall"
     lead = "Most" if share >= 0.5 else "The largest part"
-    sentence = (f"{lead} of the {word} in {series.measure} in "
-                f"{fmt.date(last_at, series.grain)} came from {column} {top} "
-                f"({fmt.signed(amount, money=money)}, {fmt.percent(share)} of the change).")
-    evidence = {"measure": series.measure, "column": column, "value": top,
-                "contribution": amount, "total_change": total, "share": share,
-                "period": last_at,
-                "contributions": {str(k): float(v) for k, v in delta.head(5).items()}}
-    chart = ChartSpec(kind="bar", dataset=context.dataset, x=column, y=series.measure,
-                      top_n=10)
+    sentence = (
+        f"{lead} of the {word} in {series.measure} in "
+        f"{fmt.date(last_at, series.grain)} came from {column} {top} "
+        f"({fmt.signed(amount, money=money)}{' a day' if daily else ''}, "
+        f"{fmt.percent(share)} of the change)."
+    )
+    evidence = {
+        "measure": series.measure,
+        "column": column,
+        "value": top,
+        "contribution": amount,
+        "total_change": total,
+        "share": share,
+        "per_day": daily,
+        "period": last_at,
+        "contributions": {str(k): float(v) for k, v in delta.head(5).items()},
+    }
+    chart = ChartSpec(
+        kind="bar", dataset=context.dataset, x=column, y=series.measure, top_n=10
+    )
     return Insight("driver", sentence, 0.45 + min(0.4, abs(share) / 3), evidence, chart)
 
 
@@ -235,8 +345,10 @@ def anomalies(context: Context) -> list[Insight]:
         if has_unit_root(values):
             # A random walk leaves its usual range by itself: nothing in it is unusual
             # enough to call an anomaly with confidence. The other measures go on.
-            context.note(f"{measure} wanders like a random walk (unit root not "
-                         "rejected), so no anomalies are claimed for it.")
+            context.note(
+                f"{measure} wanders like a random walk (unit root not "
+                "rejected), so no anomalies are claimed for it."
+            )
             continue
         items = detect_anomalies(values)
         found += [_anomaly_insight(context, series, item) for item in items]
@@ -247,21 +359,42 @@ def _anomaly_insight(context: Context, series: TimeSeries, item: Anomaly) -> Ins
     money = fmt.is_money(series.measure)
     when = fmt.date(item.at, _dgrain(series))
     name = fmt.label(series.measure)
-    value, expected = fmt.number(item.value, money=money), fmt.number(item.expected, money=money)
+    value, expected = (
+        fmt.number(item.value, money=money),
+        fmt.number(item.expected, money=money),
+    )
     if item.kind in ("spike", "dip"):
         verb = "spiked" if item.kind == "spike" else "dipped"
-        usual = "the usual for a " + f"{item.at:%A}" if series.grain == "day" else "expected"
-        times = f"{fmt.ratio(item.value / item.expected)} " if item.expected > 0 and item.value > 0 else ""
-        sentence = f"{name} {verb} on {when} ({value}, {times}against {expected} {usual})."
+        usual = (
+            "the usual for a " + f"{item.at:%A}"
+            if series.grain == "day"
+            else "expected"
+        )
+        times = (
+            f"{fmt.ratio(item.value / item.expected)} "
+            if item.expected > 0 and item.value > 0
+            else ""
+        )
+        sentence = (
+            f"{name} {verb} on {when} ({value}, {times}against {expected} {usual})."
+        )
         if not times:
             sentence = f"{name} {verb} on {when} ({value} against {expected} {usual})."
     else:
         verb = "rose" if item.kind == "shift up" else "dropped"
-        sentence = (f"{name} {verb} to a new level from {when}: about {value}, "
-                    f"against {expected} before.")
-    evidence = {"measure": series.measure, "at": item.at, "type": item.kind,
-                "value": item.value, "expected": item.expected, "robust_z": item.score,
-                "grain": series.grain}
+        sentence = (
+            f"{name} {verb} to a new level from {when}: about {value}, "
+            f"against {expected} before."
+        )
+    evidence = {
+        "measure": series.measure,
+        "at": item.at,
+        "type": item.kind,
+        "value": item.value,
+        "expected": item.expected,
+        "robust_z": item.score,
+        "grain": series.grain,
+    }
     score = 0.5 + min(0.4, item.score / 40)
     return Insight("anomaly", sentence, score, evidence, _chart(context, series))
 
@@ -273,17 +406,44 @@ def seasonality(context: Context) -> list[Insight]:
         base = measure_series(context, measure)
         step = base.values.index.to_series().diff().median()
         if step <= pd.Timedelta(days=1) and len(base.values) >= 8:
-            daily = base if base.grain == "day" else measure_series(context, measure, "day")
+            daily = (
+                base if base.grain == "day" else measure_series(context, measure, "day")
+            )
             found += _season(context, daily, 7, lambda i: i.day_of_week, "week")
         if step <= pd.Timedelta(days=32):
-            monthly = base if base.grain == "month" else measure_series(context, measure, "month")
+            monthly = (
+                base
+                if base.grain == "month"
+                else measure_series(context, measure, "month")
+            )
             found += _season(context, monthly, 12, lambda i: i.month, "year")
     return found
 
 
-_DAYS = ["Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays"]
-_MONTHS = ["", "January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"]
+_DAYS = [
+    "Mondays",
+    "Tuesdays",
+    "Wednesdays",
+    "Thursdays",
+    "Fridays",
+    "Saturdays",
+    "Sundays",
+]
+_MONTHS = [
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def _season(
@@ -299,7 +459,11 @@ def _season(
     """
     from scipy import stats  # type: ignore[import-untyped]
 
-    raw = series.per_day() if series.how == "sum" and series.unequal_periods else series.values
+    raw = (
+        series.per_day()
+        if series.how == "sum" and series.unequal_periods
+        else series.values
+    )
     values = raw.interpolate().dropna()
     if len(values) < 3 * period:
         return []
@@ -339,8 +503,14 @@ def _season_is_large(
     return not (series.how == "sum" and effect < MIN_SEASON_EFFECT)
 
 
-def _season_insight(context: Context, series: TimeSeries, profile: pd.Series,
-                    mean_level: float, cycle: str, p: float) -> Insight:
+def _season_insight(
+    context: Context,
+    series: TimeSeries,
+    profile: pd.Series,
+    mean_level: float,
+    cycle: str,
+    p: float,
+) -> Insight:
     names = _DAYS if cycle == "week" else _MONTHS
     high, low = profile.idxmax(), profile.idxmin()
     money = fmt.is_money(series.measure)
@@ -352,12 +522,21 @@ def _season_insight(context: Context, series: TimeSeries, profile: pd.Series,
             f"{fmt.percent(abs(profile[low] / mean_level))} below."
         )
     else:
-        sentence = (f"{name} follows a yearly cycle: highest in {names[high]} "
-                    f"({fmt.signed(profile[high], money=money)} against the trend), lowest in "
-                    f"{names[low]} ({fmt.signed(profile[low], money=money)}).")
-    evidence = {"measure": series.measure, "cycle": cycle, "peak": names[high],
-                "trough": names[low], "peak_effect": float(profile[high]),
-                "trough_effect": float(profile[low]), "average_level": mean_level,
-                "p_value": p, "profile": {names[k]: float(v) for k, v in profile.items()}}
+        sentence = (
+            f"{name} follows a yearly cycle: highest in {names[high]} "
+            f"({fmt.signed(profile[high], money=money)} against the trend), lowest in "
+            f"{names[low]} ({fmt.signed(profile[low], money=money)})."
+        )
+    evidence = {
+        "measure": series.measure,
+        "cycle": cycle,
+        "peak": names[high],
+        "trough": names[low],
+        "peak_effect": float(profile[high]),
+        "trough_effect": float(profile[low]),
+        "average_level": mean_level,
+        "p_value": p,
+        "profile": {names[k]: float(v) for k, v in profile.items()},
+    }
     score = 0.4 + min(0.4, float(profile.max() - profile.min()) / abs(mean_level))
     return Insight("seasonality", sentence, score, evidence, _chart(context, series))
