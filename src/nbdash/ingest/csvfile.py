@@ -38,8 +38,14 @@ __all__ = [
     "read_text_table",
 ]
 
-EXACT_BYTES = 32 * 1024 * 1024
-"""Files up to this size are always read by the exact path."""
+EXACT_BYTES = 4 * 1024 * 1024
+"""Files up to this size are always read by the exact path.
+
+The exact path costs about two seconds per MB on two busy cores (a 28 MB upload took
+53 s against 0.8 s for pandas.read_csv), so it is kept for the small files where
+structure detection matters most. Larger files with a plain layout go through Arrow;
+a footnote or a second table of another width still sends them back here, but a
+second table of the same width past 4 MiB is not found."""
 
 
 @dataclass
