@@ -116,7 +116,8 @@ class IngestReport:
         Examples
         --------
         >>> report = IngestReport("sales.csv", "csv", rows=2, encoding="utf-8")
-        >>> report.columns.append(ColumnReport("Revenue", "Revenue", "float64"))
+        >>> column = ColumnReport("Revenue", "Revenue", "float64", kind="number")
+        >>> report.columns.append(column)
         >>> print(report.summary())
         sales.csv: 2 rows, 1 columns (csv, utf-8); no problems
         - Revenue: number (float64), 0 missing
