@@ -219,3 +219,13 @@ def test_chunked_columns_type_like_whole_ones_and_are_released() -> None:
     assert kept == [pa.null(), pa.null(), pa.string(), pa.string()]
     assert typed[2].values is chunked[2]
     assert [len(column) for column in chunked] == [4, 4, 4, 20]
+
+
+def test_report_html_escapes_user_text_and_lists_changes() -> None:
+    data = b"<b>x</b>,y\n$1,<i>\n$2,b\n"
+
+    page = read_table(data, filename="<s>.csv")._repr_html_()
+
+    assert "<b>x" not in page and "<i>" not in page and "<s>" not in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "&lt;s&gt;.csv" in page
+    assert "<li>&lt;b&gt;x&lt;/b&gt;: currency signs removed: $</li>" in page

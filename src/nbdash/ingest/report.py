@@ -190,6 +190,7 @@ class IngestReport:
                 "type",
                 "missing",
                 "unparseable",
+                "sample lines",
                 "notes",
             )
         )
@@ -201,7 +202,9 @@ class IngestReport:
             for problem in self.problems
         )
         table = f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
-        return summary + table + (f"<ul>{problems}</ul>" if problems else "")
+        changes = "".join(f"<li>{esc(change)}</li>" for change in self.changes)
+        changed = f"<p>Changes made:</p><ul>{changes}</ul>" if changes else ""
+        return summary + table + changed + (f"<ul>{problems}</ul>" if problems else "")
 
 
 def _describe(column: ColumnReport) -> str:
@@ -265,9 +268,10 @@ def _column_row(column: ColumnReport) -> str:
     cells = (
         column.name,
         column.original_name,
-        column.dtype,
+        f"{column.kind} ({column.dtype})",
         str(column.missing),
         str(column.unparseable),
+        ", ".join(map(str, column.sample_lines)),
         "; ".join(column.notes),
     )
     return "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
