@@ -12,8 +12,10 @@ The script builds a notebook whose metadata holds a saved dashboard of six chart
    and the largest widget's ``_esm``. Target: under 200 KB.
 2. **Speed**: it opens the notebook in Voila (nbdash template) with headless Chromium
    ``--runs`` times and times, with the page's own clock, navigation start to the
-   moment the sixth chart has been drawn by plotly. Voila executes the notebook per
-   request, so the time includes the kernel start and the cell's run. Target: 3 s.
+   moment the sixth chart has been drawn by plotly (and to the tiles first shown).
+   Plain Voila executes the notebook per request, so that time includes a kernel
+   start and the cell's run; with ``--preheat_kernel`` (Voila's option for deployed
+   dashboards) a kernel has run it before the visitor comes. Target: 3 s.
 
 Run from the repository root, alone on an idle machine (Chromium and Playwright as for
 the browser tests)::
@@ -50,6 +52,7 @@ RESULTS = REPO / "benchmarks" / "results" / "dashboard.json"
 SIZE_TARGET = 200 * 1024
 DRAW_TARGET_S = 3.0
 CHARTS = 6
+PREHEAT_WAIT_S = 40
 
 CELL = """\
 import nbdash
@@ -61,6 +64,10 @@ ws.put("sales", sales_frame())
 dash = nbdash.Dashboard("sales", workspace=ws)
 dash
 """
+
+# The widget's grid is on the page: the kernel has run the cell.
+TILES = """() => document.querySelectorAll(
+  '.nbdash-dashboard .grid-stack-item').length >= 6"""
 
 DRAWN = f"""() => document.querySelectorAll(
   '.nbdash-dashboard .nbdash-chart[data-drawn="true"]').length >= {CHARTS}"""
@@ -156,14 +163,23 @@ def voila_command(notebook: Path, port: int, extensions: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def measure_voila(notebook: Path, runs: int) -> dict[str, Any]:
-    """Median and all times from navigation start to the sixth chart drawn."""
+def measure_voila(notebook: Path, runs: int, preheat: bool) -> dict[str, Any]:
+    """Median and all times from navigation start to the sixth chart drawn.
+
+    ``preheat`` starts Voila with ``--preheat_kernel=True``: kernels that already
+    ran the notebook wait for the next visitor (Voila's deployment option).
+    """
     from playwright.sync_api import sync_playwright
 
     port = harness.free_port()
-    command = voila_command(notebook, port, extension_copy(notebook.parent))
+    extensions = notebook.parent / "labextensions"
+    if not extensions.exists():
+        extension_copy(notebook.parent)
+    command = voila_command(notebook, port, extensions)
+    if preheat:
+        command.append("--preheat_kernel=True")
     server = harness.start_server("voila", command, notebook.parent, port, "", None)
-    times: list[float] = []
+    times: list[tuple[float, float]] = []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -171,27 +187,35 @@ def measure_voila(notebook: Path, runs: int) -> dict[str, Any]:
             )
             for _ in range(runs + 1):  # the first load warms Voila's caches
                 times.append(_one_load(browser, server.url))
+                if preheat:
+                    time.sleep(PREHEAT_WAIT_S)  # the next kernel runs the notebook
             browser.close()
     finally:
         server.stop()
-    measured = times[1:]
+    measured = [drawn for _, drawn in times[1:]]
+    tiles = [shown for shown, _ in times[1:]]
     return {
-        "warm_up_seconds": round(times[0], 3),
+        "preheat": preheat,
+        "warm_up_seconds": round(times[0][1], 3),
         "seconds": [round(t, 3) for t in measured],
         "median_seconds": round(statistics.median(measured), 3),
+        # Navigation to the widget's tiles on the page (kernel started, cell run).
+        "tiles_shown_median_seconds": round(statistics.median(tiles), 3),
         "under_target": statistics.median(measured) <= DRAW_TARGET_S,
     }
 
 
-def _one_load(browser: Any, url: str) -> float:
+def _one_load(browser: Any, url: str) -> tuple[float, float]:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(url, wait_until="commit", timeout=120_000)
+        page.wait_for_function(TILES, timeout=120_000, polling=50)
+        tiles_ms = page.evaluate("() => performance.now()")
         page.wait_for_function(DRAWN, timeout=120_000, polling=50)
         elapsed_ms = page.evaluate("() => performance.now()")
         harness.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(harness.SCREENSHOTS / "bench_dashboard_voila.png"))
-        return float(elapsed_ms) / 1000
+        return float(tiles_ms) / 1000, float(elapsed_ms) / 1000
     finally:
         page.close()
 
@@ -200,7 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="timed Voila page loads")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    parser.add_argument(
+        "--voila",
+        choices=["plain", "preheat", "both"],
+        default="both",
+        help="Voila as started by default, with --preheat_kernel, or both",
+    )
     args = parser.parse_args(argv)
+    modes = {"plain": [False], "preheat": [True], "both": [False, True]}[args.voila]
 
     folder = Path(tempfile.mkdtemp(prefix="nbdash-bench-dashboard-"))
     try:
@@ -210,11 +241,14 @@ def main(argv: list[str] | None = None) -> int:
               f"(widget state {size['widget_state_bytes'] / 1024:.1f} KB, "
               f"largest _esm {size['largest_esm_bytes'] / 1024:.1f} KB); "
               f"target < {SIZE_TARGET / 1024:.0f} KB")  # fmt: skip
-        voila = measure_voila(notebook, args.runs)
-        print(f"Voila, navigation to {CHARTS} charts drawn: median "
-              f"{voila['median_seconds']:.2f} s of {voila['seconds']} "
-              f"(warm-up {voila['warm_up_seconds']:.2f} s); "
-              f"target {DRAW_TARGET_S} s")  # fmt: skip
+        voila = [measure_voila(notebook, args.runs, preheat) for preheat in modes]
+        for result in voila:
+            print(f"Voila{' (preheated kernels)' if result['preheat'] else ''}, "
+                  f"navigation to {CHARTS} charts drawn: median "
+                  f"{result['median_seconds']:.2f} s of {result['seconds']} "
+                  f"(tiles shown {result['tiles_shown_median_seconds']:.2f} s, "
+                  f"warm-up {result['warm_up_seconds']:.2f} s); "
+                  f"target {DRAW_TARGET_S} s")  # fmt: skip
     finally:
         if args.keep:
             print(f"kept {folder}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 
 from nbdash.charts import ChartSpec
-from nbdash.dashboard import DashboardSpec, Tile, TileLayout
+from nbdash.dashboard import DashboardSpec, Filter, Tile, TileLayout
 from nbdash.transform import Pipeline
 
 HERE = Path(__file__).resolve().parent
@@ -62,7 +62,7 @@ CELLS = [
 
 
 def dashboard_spec() -> DashboardSpec:
-    """The saved dashboard: four charts, a table and a text tile."""
+    """The saved dashboard: four charts, a KPI, a day filter, a table and text."""
     by_day = Pipeline.model_validate(
         {
             "source": "sales",
@@ -138,6 +138,24 @@ def dashboard_spec() -> DashboardSpec:
             title="Sales by day",
             dataset="sales_by_day",
         ),
+        Tile(id="day-filter", kind="filter", title="Day", filter="day-filter"),
+        Tile(
+            id="turnover-kpi",
+            kind="kpi",
+            title="Turnover index, latest quarter",
+            chart=ChartSpec(
+                kind="kpi",
+                dataset="turnover",
+                x="date",
+                y="turnover_index",
+                agg="mean",
+                bucket="quarter",
+            ),
+        ),
+    ]
+    # Picking days filters the tiles drawn from `sales` (the pie and the party sizes).
+    filters = [
+        Filter(id="day-filter", dataset="sales", column="day", kind="categories")
     ]
     layout = {
         "intro": TileLayout(x=0, y=0, w=4, h=4),
@@ -146,9 +164,15 @@ def dashboard_spec() -> DashboardSpec:
         "party-size": TileLayout(x=4, y=4, w=4, h=4),
         "by-day-table": TileLayout(x=8, y=4, w=4, h=4),
         "turnover": TileLayout(x=0, y=8, w=12, h=4),
+        "day-filter": TileLayout(x=0, y=12, w=6, h=2),
+        "turnover-kpi": TileLayout(x=6, y=12, w=6, h=2),
     }
     return DashboardSpec(
-        name="Sales", tiles=tiles, layout=layout, pipelines={"sales_by_day": by_day}
+        name="Sales",
+        tiles=tiles,
+        layout=layout,
+        pipelines={"sales_by_day": by_day},
+        filters=filters,
     )
 
 
