@@ -18,6 +18,14 @@ FILES = [
     "file_header_multirow_2.csv",
     "file_multitable_less.csv",
     "file_field_delimiter_0x3B.csv",
+    # A doubled delimiter in a row, and in the header.
+    "row_more_sep_row9_col3.csv",
+    "row_more_sep_row3_col2.csv",
+    "row_more_sep_row0_col3.csv",
+    # A stray quote in the header, at the start of a row, inside a row.
+    "row_extra_quote0_col8.csv",
+    "row_extra_quote1_col0.csv",
+    "row_extra_quote16_col3.csv",
 ]
 
 pytestmark = pytest.mark.skipif(
@@ -57,9 +65,9 @@ def test_structural_pollutions_score_full_marks(scorer: ModuleType, name: str) -
     assert result["total"] == pytest.approx(10.0)
 
 
-def test_a_row_with_an_extra_separator_costs_only_that_row(scorer: ModuleType) -> None:
+def test_a_row_missing_a_separator_costs_only_that_row(scorer: ModuleType) -> None:
     folder = DATA / "polluted_files"
-    name = "row_more_sep_row9_col3.csv"
+    name = "row_less_sep_row5_col2.csv"
 
     result = scorer.score_file(folder / "csv" / name, folder / "clean" / name, "drop")
 

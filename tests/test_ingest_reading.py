@@ -131,6 +131,74 @@ def test_stray_quote_is_kept_as_text() -> None:
     assert frame["c"].tolist() == ["y", "z", "v", "t"]
 
 
+SHOP = (
+    "day,time,qty,code,note\n"
+    "28/01/2018,00:00,2,MG-8769,first\n"
+    "29/01/2018,00:15,0,RI-3895,\n"
+    "30/01/2018,00:30,5,RI-8070,\n"
+    "31/01/2018,00:45,1,RI-9546,last one\n"
+)
+
+
+def test_doubled_delimiter_is_removed_where_the_columns_show_it() -> None:
+    # Line 4 has "00:30,,5": without the empty field, qty and code fit again.
+    data = SHOP.replace("00:30,5", "00:30,,5").encode()
+
+    result = read_table(data, filename="t.csv", infer_types=False)
+
+    assert list(result.frame.columns) == ["day", "time", "qty", "code", "note"]
+    assert result.frame.iloc[2].tolist() == ["30/01/2018", "00:30", "5", "RI-8070", ""]
+    messages = [(p.line, p.message) for p in result.report.problems]
+    assert messages == [
+        (
+            4,
+            "row has 6 fields, the header has 5: the empty field(s) at position 3 "
+            "(a doubled delimiter) removed, as the other rows' columns show",
+        )
+    ]
+
+
+def test_surplus_that_fits_no_column_better_is_left_to_ragged() -> None:
+    # b and c are sometimes empty: "p,q,r" fits no better than "p,,q" + "r".
+    data = b"a,b,c\nx,,z\nu,v,\ns,,o\nk,t,\np,,q,r\n"
+
+    kept = read_table(data, filename="t.csv", infer_types=False)
+
+    assert kept.frame.iloc[4].tolist() == ["p", "", "q", "r"]
+    assert any("kept in column '_extra'" in p.message for p in kept.report.problems)
+
+
+def test_doubled_delimiter_in_the_header_is_removed() -> None:
+    data = SHOP.replace("qty,code", "qty,,code").encode()
+
+    result = read_table(data, filename="t.csv", infer_types=False)
+
+    assert list(result.frame.columns) == ["day", "time", "qty", "code", "note"]
+    assert result.frame["code"].tolist() == ["MG-8769", "RI-3895", "RI-8070", "RI-9546"]
+    assert [p.line for p in result.report.problems] == [1]
+    assert "empty name(s) at position 4" in result.report.problems[0].message
+
+
+def test_stray_quote_in_the_header_is_kept_as_text() -> None:
+    data = b'a,b,"c\n1,"x, y",z\n2,"u, v",w\n3,"s, t",r\n4,"p, q",o\n'
+
+    result = read_table(data, filename="t.csv", infer_types=False)
+
+    assert list(result.frame.columns) == ["a", "b", '"c']
+    assert result.frame["b"].tolist() == ["x, y", "u, v", "s, t", "p, q"]
+    assert result.frame['"c'].tolist() == ["z", "w", "r", "o"]
+    assert [p.line for p in result.report.problems] == [1]
+
+
+def test_quoted_fields_are_not_split_to_reach_the_header_width() -> None:
+    # The short row is padded; its well-quoted "p, q" stays one cell.
+    data = b'a,b,c,d\n1,"x, y",y,z\n2,"p, q",r\n3,"s, t",t,u\n4,"k, l",m,n\n'
+
+    frame = _text(data)
+
+    assert frame.iloc[1].tolist() == ["2", "p, q", "r", ""]
+
+
 def test_overrides_delimiter_quote_header_and_skip() -> None:
     data = b"junk line\nx;y\n'1;2';3\n'4';5\n"
 

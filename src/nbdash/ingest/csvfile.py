@@ -17,7 +17,13 @@ import pyarrow.csv as pacsv
 
 from nbdash.errors import IngestError
 from nbdash.ingest.detection import NO_DELIMITER, Dialect
-from nbdash.ingest.records import Record, read_records, undecodable
+from nbdash.ingest.records import (
+    Record,
+    mend_stray_quotes,
+    read_records,
+    undecodable,
+    usual_width,
+)
 from nbdash.ingest.source import Source
 from nbdash.ingest.structure import (
     EXTRA_COLUMN,
@@ -88,7 +94,9 @@ def find_layout(source: Source, encoding: str, dialect: Dialect) -> Layout:
     """Detect the preamble and header rows from the first non-blank records."""
     records = read_records(source, encoding, dialect)
     head = list(islice((one for one in records if not one.is_blank), LAYOUT_RECORDS))
-    return detect_layout(head)
+    # A stray quote (even in the header) swallows lines: split them as meant first.
+    mended = mend_stray_quotes(head, dialect, usual_width(head))
+    return detect_layout(list(mended))
 
 
 def _arrow_can_read(layout: Layout, dialect: Dialect) -> bool:

@@ -277,7 +277,7 @@ def _layout(
     header_rows = 0 if options.header_row == -1 else detected.header_rows or 1
     if options.header_row is not None and options.header_row >= 0:
         header_rows = 1
-    return Layout(skip, header_rows, detected.typed_columns)
+    return replace(detected, skip=skip, header_rows=header_rows)
 
 
 def _report_layout(

@@ -6,7 +6,8 @@ import codecs
 import csv
 import io
 import logging
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ class Record:
     line: int
     fields: list[str]
     raw: str
+    mended: bool = False
+    """True when a stray quote in the raw text was taken literally to split it."""
 
     @property
     def filled(self) -> int:
@@ -174,10 +177,15 @@ def repair_stray_quote(
     """Re-split a record whose wrong width comes from one stray quote character.
 
     Each quote in the raw text is in turn taken literally; the first choice that
-    gives records of exactly ``width`` fields wins. None when no choice does.
+    gives records of exactly ``width`` fields wins. None when no choice does, and
+    when no field shows a sign of a stray quote (a quote character left in a field,
+    or a line break: a quote opened by mistake runs on past the line's end), so
+    well-quoted fields are never broken up to reach a width.
     """
     quote = dialect.quotechar
     if not quote or quote not in record.raw or len(record.raw) > REPAIR_CHARS:
+        return None
+    if not any(quote in cell or "\n" in cell or "\r" in cell for cell in record.fields):
         return None
     arguments = csv_arguments(dialect)
     start = record.raw.find(quote)
@@ -199,8 +207,28 @@ def _split(
     try:
         for fields in reader:
             restored = [cell.replace(_SENTINEL, quote) for cell in fields]
-            records.append(Record(first_line + consumed, restored, ""))
+            records.append(Record(first_line + consumed, restored, "", not records))
             consumed = reader.line_num
     except csv.Error:
         return []
     return [one for one in records if not one.is_blank]
+
+
+def mend_stray_quotes(
+    records: Iterable[Record], dialect: Dialect, width: int
+) -> Iterator[Record]:
+    """The records, each of a width other than ``width`` re-split if a stray quote
+    explains it (see :func:`repair_stray_quote`); mended records have ``mended``."""
+    for record in records:
+        if width and not record.is_blank and len(record.fields) != width:
+            repaired = repair_stray_quote(record, dialect, width)
+            if repaired is not None:
+                yield from repaired
+                continue
+        yield record
+
+
+def usual_width(records: list[Record]) -> int:
+    """The most common number of fields among non-blank records (0 for none)."""
+    widths = Counter(len(one.fields) for one in records if not one.is_blank)
+    return widths.most_common(1)[0][0] if widths else 0

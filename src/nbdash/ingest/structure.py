@@ -19,7 +19,8 @@ from typing import Literal
 
 from nbdash.errors import IngestError
 from nbdash.ingest.detection import Dialect
-from nbdash.ingest.records import Record, repair_stray_quote
+from nbdash.ingest.records import Record, mend_stray_quotes, repair_stray_quote
+from nbdash.ingest.repair import Profile, drop_doubled_delimiters
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ _TYPED = re.compile(
     )\s*$""",
     re.VERBOSE | re.IGNORECASE,
 )
+_STRAY_QUOTE = "a stray quote character was kept as text"
 _MISSING_WORDS = {"", "na", "n/a", "null", "none", "nan", "-", "--", "?"}
 
 
@@ -52,6 +54,8 @@ class Layout:
     """Columns whose values are mostly numbers, dates or times."""
     width: int = 0
     """The usual number of fields of the rows after the header."""
+    profile: Profile | None = None
+    """The cell shapes of the first rows of that width, to mend rows by."""
 
 
 @dataclass
@@ -88,13 +92,17 @@ def detect_layout(records: list[Record]) -> Layout:
     widths = Counter(len(record.fields) for record in body[1:])
     width = widths.most_common(1)[0][0] if widths else len(body[0].fields)
     if _looks_like_data(body[0].fields, typed):
-        return Layout(skip, 0, typed, width)
+        return Layout(skip, 0, typed, width, _profile(body, width))
     header_rows = 1
     while header_rows < min(len(body) - 1, 4) and _looks_like_header(
         body[header_rows].fields, typed
     ):
         header_rows += 1
-    return Layout(skip, header_rows, typed, width)
+    return Layout(skip, header_rows, typed, width, _profile(body[header_rows:], width))
+
+
+def _profile(records: list[Record], width: int) -> Profile:
+    return Profile.of_rows((record.fields for record in records), width)
 
 
 def _typed_columns(rows: list[list[str]]) -> list[int]:
@@ -134,19 +142,38 @@ def build_rows(
     ragged: Ragged = "extra_column",
 ) -> Rows:
     """Read the table's rows after the preamble and header, fitting each to width."""
-    stream = iter(records)
+    stream = mend_stray_quotes(records, dialect, layout.width)
     head = _take_header(stream, layout)
     header_records = head[layout.skip : layout.skip + layout.header_rows]
-    widest = max((len(record.fields) for record in header_records), default=0)
-    width = max(widest, layout.width) if header_records else 0
     table = Rows(header=[])
     for record in head[: layout.skip]:
         table.notes.append((record.line, "preamble line skipped (before the header)"))
+    header_records = [_fit_header(one, layout, table) for one in header_records]
+    widest = max((len(record.fields) for record in header_records), default=0)
+    width = max(widest, layout.width) if header_records else 0
     table.header = _join_header(header_records, width, table)
 
     data = list(head[layout.skip + layout.header_rows :])
     _read_body(_chain(data, stream), layout, dialect, ragged, table)
     return table
+
+
+def _fit_header(record: Record, layout: Layout, table: Rows) -> Record:
+    """The header without the empty names that make it wider than every row."""
+    if record.mended:
+        table.notes.append((record.line, _STRAY_QUOTE))
+    surplus = len(record.fields) - layout.width
+    empty = [index for index, cell in enumerate(record.fields) if not cell.strip()]
+    if layout.width < 2 or surplus <= 0 or len(empty) != surplus:
+        return record
+    names = [cell for index, cell in enumerate(record.fields) if index not in empty]
+    places = ", ".join(str(index + 1) for index in empty)
+    message = (
+        f"the header has {len(record.fields)} fields, the rows have {layout.width}: "
+        f"the empty name(s) at position {places} (a doubled delimiter) removed"
+    )
+    table.notes.append((record.line, message))
+    return Record(record.line, names, record.raw, record.mended)
 
 
 def _take_header(stream: Iterator[Record], layout: Layout) -> list[Record]:
@@ -206,9 +233,9 @@ def _read_body(
             thin.append(record)
             continue
         for held in thin:
-            _add_row(held, width, dialect, ragged, table)
+            _add_row(held, width, layout, dialect, ragged, table)
         thin.clear()
-        _add_row(record, width, dialect, ragged, table)
+        _add_row(record, width, layout, dialect, ragged, table)
 
     for record in thin:
         table.notes.append((record.line, "footnote line after the table dropped"))
@@ -277,17 +304,45 @@ def _is_second_table(
 
 
 def _add_row(
-    record: Record, width: int, dialect: Dialect, ragged: Ragged, table: Rows
+    record: Record,
+    width: int,
+    layout: Layout,
+    dialect: Dialect,
+    ragged: Ragged,
+    table: Rows,
 ) -> None:
+    if record.mended:
+        table.notes.append((record.line, _STRAY_QUOTE))
     if len(record.fields) != width:
         repaired = repair_stray_quote(record, dialect, width)
         if repaired is not None:
-            message = "a stray quote character was kept as text"
-            table.notes.append((record.line, message))
+            table.notes.append((record.line, _STRAY_QUOTE))
             for one in repaired:
                 _append(table, one.fields, one.line, None)
             return
+    if len(record.fields) > width and _undoubled(record, width, layout, table):
+        return
     _append(table, *_fit(record, width, ragged, table, dialect.delimiter or ","))
+
+
+def _undoubled(record: Record, width: int, layout: Layout, table: Rows) -> bool:
+    """Append the row without the empty fields of a doubled delimiter, if it fits."""
+    profile = layout.profile
+    if profile is None or profile.width != width:
+        return False
+    mended = drop_doubled_delimiters(record.fields, profile)
+    if mended is None:
+        return False
+    fields, removed = mended
+    places = ", ".join(str(index + 1) for index in removed)
+    message = (
+        f"row has {len(record.fields)} fields, the header has {width}: the empty "
+        f"field(s) at position {places} (a doubled delimiter) removed, as the "
+        "other rows' columns show"
+    )
+    table.notes.append((record.line, message))
+    _append(table, fields, record.line, None)
+    return True
 
 
 def _append(table: Rows, fields: list[str], line: int, extra: str | None) -> None:
