@@ -63,7 +63,15 @@ def _series(spec: ChartSpec, result: ChartData) -> pd.DataFrame:
 
 
 def _is_unique_sorted(x: pd.Series) -> bool:
-    return bool(x.is_monotonic_increasing and x.is_unique)
+    """Whether x only increases: sorted with no two neighbours equal.
+
+    Comparing neighbours is linear and vectorised; ``Series.is_unique`` hashes every
+    value and took 2 of 2.5 seconds on a 2M-point series.
+    """
+    if not x.is_monotonic_increasing:
+        return False
+    values = x.to_numpy()
+    return bool(len(values) < 2 or (values[1:] != values[:-1]).all())
 
 
 def _rolling(spec: ChartSpec, plotted: pd.DataFrame, values: list[str]) -> pd.DataFrame:
