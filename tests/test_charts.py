@@ -289,3 +289,13 @@ def test_bucket_follows_the_span(days: int, bucket: str) -> None:
     dates = pd.Series([start, start + pd.Timedelta(days=days)])
 
     assert choose_bucket(dates) == bucket
+
+
+def test_sorted_x_with_repeats_is_still_aggregated() -> None:
+    frame = pd.DataFrame(
+        {"t": [1.0, 1.0, 2.0, 3.0, 3.0], "v": [1.0, 2.0, 3.0, 4.0, 5.0]}
+    )
+
+    data = chart(kind="line", x="t", y="v").data(frame)
+
+    assert data.to_dict("list") == {"t": [1.0, 2.0, 3.0], "v": [3.0, 3.0, 9.0]}
