@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from nbdash.errors import ColumnNotFoundError, SpecError
-from nbdash.insights import InsightSettings, find_insights
-from nbdash.insights import fmt
+from nbdash.insights import InsightSettings, find_insights, fmt
 
 TIME_KINDS = {"trend", "change", "anomaly", "seasonality", "driver"}
 

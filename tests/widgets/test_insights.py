@@ -14,7 +14,9 @@ from nbdash.workspace import Workspace
 def quality_workspace() -> Workspace:
     """A workspace whose dataset has an empty column and a constant one."""
     ws = Workspace()
-    ws.put("q", pd.DataFrame({"a": range(10), "note": [None] * 10, "c": ["<b>x</b>"] * 10}))
+    ws.put(
+        "q", pd.DataFrame({"a": range(10), "note": [None] * 10, "c": ["<b>x</b>"] * 10})
+    )
     return ws
 
 
@@ -29,7 +31,9 @@ def test_lists_insights_and_follows_dataset_changes(quality_workspace):
     widget = Insights("q", workspace=quality_workspace)
     sentences = [i["sentence"] for i in widget.report["insights"]]
     assert "Column note is empty: all 10 values are missing." in sentences
-    quality_workspace.put("q", pd.DataFrame({"a": range(4), "note": [1.0, None, None, None]}))
+    quality_workspace.put(
+        "q", pd.DataFrame({"a": range(4), "note": [1.0, None, None, None]})
+    )
     sentences = [i["sentence"] for i in widget.report["insights"]]
     assert sentences == ["Column note is mostly missing: 75% of values are empty."]
     widget.close()
@@ -37,14 +41,18 @@ def test_lists_insights_and_follows_dataset_changes(quality_workspace):
 
 def test_settings_message_recomputes_and_saves(quality_workspace):
     widget = Insights("q", workspace=quality_workspace)
-    sent = _send(widget, {"kind": "settings", "id": "1", "settings": {"kinds": ["trend"]}})
+    sent = _send(
+        widget, {"kind": "settings", "id": "1", "settings": {"kinds": ["trend"]}}
+    )
     assert sent[-1]["result"] == {"insights": 0}
     assert widget.report["insights"] == []
     saved = notebook_bridge().value["insights"]["q"]
     assert saved["kinds"] == ["trend"]
     again = Insights("q", workspace=quality_workspace)
     assert again.settings["kinds"] == ["trend"]
-    bad = _send(widget, {"kind": "settings", "id": "2", "settings": {"max_insights": -1}})
+    bad = _send(
+        widget, {"kind": "settings", "id": "2", "settings": {"max_insights": -1}}
+    )
     assert "max_insights" in bad[-1]["error"]
     widget.close()
     again.close()

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 CANDIDATE_Z = 4.0
 MIN_Z = 7.0
-MIN_RELATIVE = 1.1
+MIN_RELATIVE = 1.05
 SHIFT_Z = 5.0
 SHIFT_EFFECT = 2.0
 LOCAL_WINDOW = 300
@@ -73,7 +73,7 @@ def seasonal_period(index: pd.DatetimeIndex) -> int | None:
         period = 4
     else:
         return None
-    return period if 2 <= period and len(index) >= 2 * period + 1 else None
+    return period if period >= 2 and len(index) >= 2 * period + 1 else None
 
 
 def decompose(values: pd.Series, period: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -84,17 +84,26 @@ def decompose(values: pd.Series, period: int | None) -> tuple[np.ndarray, np.nda
     Medians keep a spike out of both, so it stays in the residual.
     """
     x = values.to_numpy(dtype="float64")
+    expected = _rolling_trend(x, period)
+    if period:
+        expected = expected + _cycle(x - expected, period)
+    return expected, x - expected
+
+
+def _rolling_trend(x: np.ndarray, period: int | None) -> np.ndarray:
     window = period if period else max(5, len(x) // 20)
     width = min(window | 1, len(x))
     # Full windows only, the ends carried outwards: a half window at either end
     # would take part of the cycle for trend and invent spikes there.
     rolling = pd.Series(x).rolling(width, center=True, min_periods=width).median()
-    expected = rolling.bfill().ffill().to_numpy()
-    if period:
-        phase = np.arange(len(x)) % period
-        cycle = pd.Series(x - expected).groupby(phase).median()
-        expected = expected + cycle.to_numpy()[phase]
-    return expected, x - expected
+    return np.asarray(rolling.bfill().ffill().to_numpy())
+
+
+def _cycle(detrended: np.ndarray, period: int) -> np.ndarray:
+    """The median of the detrended values at each phase of the cycle, per point."""
+    phase = np.arange(len(detrended)) % period
+    cycle = pd.Series(detrended).groupby(phase).median()
+    return np.asarray(cycle.to_numpy()[phase])
 
 
 def robust_scale(values: np.ndarray) -> float:
@@ -161,7 +170,11 @@ def detect_anomalies(
     residual_view = _spikes(values, expected, residual)
     if shifts:
         residual_view += _shifts(values, period)
-    views = [_strongest(residual_view, gap), _strongest(_local(values), gap)]
+    # What is new given recent history is judged without the cycle, so a busy
+    # Saturday is not news after a quiet week.
+    cycle = expected - _rolling_trend(values.to_numpy(dtype="float64"), period)
+    local_view = _local(values, cycle)
+    views = [_strongest(residual_view, gap), _strongest(local_view, gap)]
 
     chosen = [item for view in views for item in _outstanding(view)]
     chosen.sort(key=lambda pair: -pair[0])
@@ -207,9 +220,9 @@ def _spikes(
     return _events(values, expected, z)
 
 
-def _local(values: pd.Series) -> list[Anomaly]:
-    """Points far from the median of the points just before them."""
-    x = pd.Series(values.to_numpy(dtype="float64"))
+def _local(values: pd.Series, cycle: np.ndarray) -> list[Anomaly]:
+    """Points far from the median of the points just before them (cycle removed)."""
+    x = pd.Series(values.to_numpy(dtype="float64") - cycle)
     width = max(10, min(LOCAL_WINDOW, len(x) // 4))
     before = x.shift(1)
     centre = before.rolling(width, min_periods=width // 2).median()
@@ -218,7 +231,7 @@ def _local(values: pd.Series) -> list[Anomaly]:
     # A calm stretch (spread near 0) must not make every wiggle after it huge.
     scale = np.maximum(spread.to_numpy() * MAD_TO_SIGMA, 0.1 * overall)
     z = np.nan_to_num((x - centre).to_numpy() / scale)
-    return _events(values, centre.to_numpy(), z)
+    return _events(values, centre.to_numpy() + cycle, z)
 
 
 def _events(values: pd.Series, expected: np.ndarray, z: np.ndarray) -> list[Anomaly]:

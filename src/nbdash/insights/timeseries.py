@@ -25,8 +25,7 @@ from nbdash.insights.anomaly import (
 )
 from nbdash.insights.context import Context, Skip
 from nbdash.insights.model import Insight
-from nbdash.insights.series import GRAIN_FREQ
-from nbdash.insights.series import TimeSeries, change_grain, measure_series
+from nbdash.insights.series import GRAIN_FREQ, TimeSeries, change_grain, measure_series
 
 logger = logging.getLogger(__name__)
 
