@@ -33,7 +33,7 @@ BASELINE_Z = 3.0
 
 
 def baseline_flags(values: pd.Series) -> list[pd.Timestamp]:
-    """Rolling z-score: a point more than 3 sigmas from the previous 100 points' mean."""
+    """Rolling z-score: a point over 3 sigmas from the previous 100 points' mean."""
     x = values.astype("float64")
     mean = x.shift(1).rolling(BASELINE_WINDOW, min_periods=20).mean()
     std = x.shift(1).rolling(BASELINE_WINDOW, min_periods=20).std()

@@ -1,4 +1,4 @@
-"""Insights: real series from statsmodels, structureless series, bad input, sentences."""
+"""Insights: real series from statsmodels, structureless series, bad input, text."""
 
 from __future__ import annotations
 

@@ -64,6 +64,7 @@ def _overflowing(widget: Any) -> list[str]:
     """Elements of the widget wider than the widget itself."""
     return widget.evaluate(
         """root => [...root.querySelectorAll('*')]
-            .filter(e => e.getBoundingClientRect().right > root.getBoundingClientRect().right + 1)
+            .filter(e => e.getBoundingClientRect().right
+                         > root.getBoundingClientRect().right + 1)
             .map(e => e.tagName + '.' + e.className)"""
     )

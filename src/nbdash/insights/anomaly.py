@@ -9,12 +9,13 @@ Candidates come from three views of the series, each scored as a robust z-score
   before it, in units of their own spread (what is new given recent history);
 - level shifts: the median of the next ``w`` points against the previous ``w``.
 
-Candidates closer than a merge gap are one event (the strongest is kept). An event is
-reported when its z-score is at least :data:`MIN_Z` (:data:`SHIFT_Z` for a shift) and it stands out from the
-series' own events of the same view: at least :data:`MIN_RELATIVE` times the median
-score of that view's ten strongest events. So a series full of equal spikes reports
-none of them, and a single spike in a calm series is reported. One parameter set
-serves every series (chosen on the NAB corpus, ``benchmarks/bench_nab.py``).
+Candidates closer than a merge gap are one event (the strongest is kept). An event
+is reported when its z-score is at least :data:`MIN_Z` (:data:`SHIFT_Z` for a
+shift) and it stands out from the series' own events of the same view: at least
+:data:`MIN_RELATIVE` times the median score of that view's ten strongest events. So
+a series full of equal spikes reports none of them, and a single spike in a calm
+series is reported. One parameter set serves every series (chosen on the NAB
+corpus, ``benchmarks/bench_nab.py``, so its figures there are not out-of-sample).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def seasonal_period(index: pd.DatetimeIndex) -> int | None:
     step = pd.Series(index).diff().median()
     day = pd.Timedelta(days=1)
     if step < day:
-        period = int(round(day / step))
+        period = round(day / step)
     elif step <= day * 1.5:
         period = 7
     elif step <= day * 8:
@@ -235,12 +236,12 @@ def _local(values: pd.Series, cycle: np.ndarray) -> list[Anomaly]:
 
 
 def _events(values: pd.Series, expected: np.ndarray, z: np.ndarray) -> list[Anomaly]:
-    found = []
+    found: list[Anomaly] = []
     for position in np.flatnonzero(np.abs(z) > CANDIDATE_Z):
         kind: Literal["spike", "dip"] = "spike" if z[position] > 0 else "dip"
         found.append(
             Anomaly(
-                pd.Timestamp(values.index[position]),
+                pd.Timestamp(values.index[int(position)]),
                 int(position),
                 kind,
                 float(values.iloc[position]),
@@ -275,7 +276,7 @@ def _shifts(values: pd.Series, period: int | None) -> list[Anomaly]:
 def _peaks(
     values: pd.Series, x: np.ndarray, z: np.ndarray, width: int
 ) -> list[Anomaly]:
-    found = []
+    found: list[Anomaly] = []
     strength = np.nan_to_num(np.abs(z))
     while len(found) < MAX_ANOMALIES:
         position = int(np.argmax(strength))

@@ -57,7 +57,8 @@ class Context:
             chosen = rng.choice(len(frame), size=limit, replace=False)
             self.cache[key] = np.sort(chosen)
             logger.debug("sampling %d of %d rows", limit, len(frame))
-        return frame.iloc[self.cache[key]]
+        rows: pd.DataFrame = frame.iloc[self.cache[key]]
+        return rows
 
     @property
     def is_sampled(self) -> bool:

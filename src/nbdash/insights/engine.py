@@ -74,7 +74,10 @@ def find_insights(
     """
     settings = _settings(settings)
     if not isinstance(frame, pd.DataFrame):
-        message = f"find_insights expects a pandas DataFrame; received {type(frame).__name__}."
+        message = (
+            "find_insights expects a pandas DataFrame; "
+            f"received {type(frame).__name__}. Pass the dataset as a DataFrame."
+        )
         raise TypeError(message)
 
     roles = detect_roles(

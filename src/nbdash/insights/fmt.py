@@ -78,14 +78,14 @@ def percent(share: float) -> str:
 
 
 def ratio(value: float) -> str:
-    """Format a multiple: "3.1×".
+    """Format a multiple with a multiplication sign: "3.1×".
 
     Examples
     --------
     >>> ratio(3.14159)
     '3.1×'
-    """
-    return f"{value:.1f}×"
+    """  # noqa: RUF002 - the sign is meant for readers
+    return f"{value:.1f}×"  # noqa: RUF001 (the multiplication sign is meant)
 
 
 def date(stamp: pd.Timestamp, grain: str = "day") -> str:

@@ -171,7 +171,8 @@ class InsightReport:
 
         Examples
         --------
-        >>> report = InsightReport("sales", [Insight("quality", "Column a is empty.", 1)])
+        >>> item = Insight("quality", "Column a is empty.", 1)
+        >>> report = InsightReport("sales", [item])
         >>> print(report.to_text())
         Insights for sales:
         1. Column a is empty.

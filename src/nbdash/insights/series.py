@@ -69,7 +69,8 @@ class TimeSeries:
         index = pd.DatetimeIndex(self.values.index)
         offset = pd.tseries.frequencies.to_offset(GRAIN_FREQ[self.grain])
         days = (index + offset - index) / pd.Timedelta(days=1)
-        return self.values / np.asarray(days, dtype="float64")
+        per_day: pd.Series = self.values / np.asarray(days, dtype="float64")
+        return per_day
 
 
 GRAIN_FREQ = {name: freq for name, freq, _ in _FREQS}
@@ -104,8 +105,8 @@ def _times(context: Context) -> _Times:
     facts = _Times(
         valid=valid,
         step=step if step is not None else pd.Timedelta(0),
-        first=pd.Timestamp(distinct[0]) if len(distinct) else pd.NaT,
-        last=pd.Timestamp(distinct[-1]) if len(distinct) else pd.NaT,
+        first=pd.Timestamp(distinct[0] if len(distinct) else 0),
+        last=pd.Timestamp(distinct[-1] if len(distinct) else 0),
         distinct=len(distinct),
     )
     context.cache["times"] = facts
@@ -218,7 +219,7 @@ def _codes(context: Context, unit: str) -> tuple[np.ndarray, pd.Timestamp]:
         numbers = stamps.astype("int64")
         origin = int(numbers[facts.valid].min())
         codes = np.where(facts.valid, numbers - origin, -1)
-        start = pd.Timestamp(np.datetime64(origin, unit))
+        start = pd.Timestamp(np.int64(origin).astype(f"datetime64[{unit}]"))
         context.cache[key] = (codes, start)
     cached: tuple[np.ndarray, pd.Timestamp] = context.cache[key]
     return cached

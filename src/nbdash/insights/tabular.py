@@ -54,7 +54,10 @@ def _column_quality(values: pd.Series, column: str) -> list[Insight]:
         ]
     if rows and missing / rows >= MOSTLY_MISSING:
         share = missing / rows
-        sentence = f"Column {column} is mostly missing: {fmt.percent(share)} of values are empty."
+        sentence = (
+            f"Column {column} is mostly missing: {fmt.percent(share)} of values "
+            "are empty."
+        )
         return [
             Insight(
                 "quality",
@@ -225,7 +228,8 @@ def _concentration(
     top = "top value" if k == 1 else f"top {k}"
     sentence = (
         f"The {top} of {column} ({_names(totals.index[:k])}) make "
-        f"{fmt.percent(share)} of {measure} ({fmt.number(totals.iloc[:k].sum(), money=money)} "
+        f"{fmt.percent(share)} of {measure} "
+        f"({fmt.number(totals.iloc[:k].sum(), money=money)} "
         f"of {fmt.number(totals.sum(), money=money)}), across {groups:,} values."
     )
     evidence = {
@@ -304,7 +308,8 @@ def _isolation_scores(frame: pd.DataFrame, seed: int) -> np.ndarray:
 def _robust_scaled(values: pd.Series) -> np.ndarray:
     """A column as robust z-scores, on a log scale when it is skewed and >= 0."""
     x = values.to_numpy(dtype="float64")
-    if x.min() >= 0 and float(values.skew()) > 1:
+    skew = pd.Series(x).skew()
+    if x.min() >= 0 and float(skew) > 1:  # type: ignore[arg-type]
         positive = x[x > 0]
         x = np.log1p(x / (np.median(positive) if len(positive) else 1.0))
     centre = float(np.median(x))

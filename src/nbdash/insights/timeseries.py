@@ -282,7 +282,7 @@ def _drivers(
         table = rows.groupby([rows[column], period], observed=True)[
             series.measure
         ].sum()
-        sums = table.unstack(fill_value=0.0).reindex(
+        sums = table.unstack(fill_value=0).reindex(
             columns=["prev", "last"], fill_value=0.0
         )
         delta = sums["last"] / days["last"] - sums["prev"] / days["prev"]
@@ -403,7 +403,7 @@ def seasonality(context: Context) -> list[Insight]:
     found = []
     for measure in _measures(context):
         base = measure_series(context, measure)
-        step = base.values.index.to_series().diff().median()
+        step = pd.Timedelta(base.values.index.to_series().diff().median())
         if step <= pd.Timedelta(days=1) and len(base.values) >= 8:
             daily = (
                 base if base.grain == "day" else measure_series(context, measure, "day")
@@ -511,7 +511,7 @@ def _season_insight(
     p: float,
 ) -> Insight:
     names = _DAYS if cycle == "week" else _MONTHS
-    high, low = profile.idxmax(), profile.idxmin()
+    high, low = int(profile.idxmax()), int(profile.idxmin())  # type: ignore[call-overload]
     money = fmt.is_money(series.measure)
     name = fmt.label(series.measure)
     if cycle == "week":
@@ -535,7 +535,7 @@ def _season_insight(
         "trough_effect": float(profile[low]),
         "average_level": mean_level,
         "p_value": p,
-        "profile": {names[k]: float(v) for k, v in profile.items()},
+        "profile": {names[int(k)]: float(v) for k, v in profile.items()},  # type: ignore[call-overload]
     }
     score = 0.4 + min(0.4, float(profile.max() - profile.min()) / abs(mean_level))
     return Insight("seasonality", sentence, score, evidence, _chart(context, series))

@@ -10,7 +10,8 @@ import traitlets
 from nbdash.dashboard.notebook import notebook_bridge
 from nbdash.insights import InsightReport, InsightSettings, find_insights
 from nbdash.widgets._base import NbdashWidget, handler, static_esm
-from nbdash.workspace import Workspace, workspace as default_workspace
+from nbdash.workspace import Workspace
+from nbdash.workspace import workspace as default_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +36,17 @@ class Insights(NbdashWidget):
     """The name of the dataset analysed."""
     settings = traitlets.Dict().tag(sync=True)
     """The insight settings as JSON (InsightSettings fields)."""
-    columns = traitlets.List().tag(sync=True)
+    columns: traitlets.List[str] = traitlets.List().tag(sync=True)
     """The dataset's column names, for the settings controls."""
     report = traitlets.Dict().tag(sync=True)
     """The latest report, ``InsightReport.to_dict()``."""
 
-    def __init__(self, dataset: str, workspace: Workspace | None = None,
-                 settings: InsightSettings | dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        dataset: str,
+        workspace: Workspace | None = None,
+        settings: InsightSettings | dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(dataset=dataset)
         self._workspace = workspace if workspace is not None else default_workspace()
         self._bridge = notebook_bridge()
@@ -62,8 +67,11 @@ class Insights(NbdashWidget):
         return {"insights": len(self._report.insights)}
 
     def _apply(self, settings: InsightSettings | dict[str, Any] | None) -> None:
-        chosen = settings if isinstance(settings, InsightSettings) else (
-            InsightSettings.model_validate(settings or {}))
+        chosen = (
+            settings
+            if isinstance(settings, InsightSettings)
+            else (InsightSettings.model_validate(settings or {}))
+        )
         self.settings = chosen.model_dump()
         self.refresh()
 
@@ -98,8 +106,8 @@ class Insights(NbdashWidget):
         super().close()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        bundle: Any = super()._repr_mimebundle_(**kwargs)
+        data: dict[str, Any] = bundle[0] if isinstance(bundle, tuple) else bundle
         data["text/plain"] = self._report.to_text()
         data["text/html"] = self._report.to_html()
         return bundle
