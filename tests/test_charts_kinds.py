@@ -343,3 +343,17 @@ def test_svg_image_shows_markup_as_text() -> None:
     assert b"<b>" not in svg
     with pytest.raises(SpecError, match=r"Chart images are 'png' or 'svg'"):
         spec.to_image(frame, "gif")  # type: ignore[arg-type]
+
+
+def test_kpi_of_a_period_in_progress_compares_the_same_days() -> None:
+    # Data to Wednesday 17 Jan: this week (Mon 15 - Wed 17) against Mon 8 - Wed 10.
+    days = pd.date_range("2024-01-08", "2024-01-17", freq="D")
+    frame = pd.DataFrame({"day": days, "sales": np.arange(1.0, len(days) + 1)})
+
+    kpi = chart(kind="kpi", x="day", y="sales", bucket="week").kpi(frame)
+
+    # 8..14 Jan are 1..7; 15, 16, 17 Jan are 8, 9, 10.
+    assert kpi.value == 8.0 + 9.0 + 10.0
+    assert kpi.previous == 1.0 + 2.0 + 3.0
+    assert kpi.change == pytest.approx(27.0 / 6.0 - 1.0)
+    assert kpi.period == "week of 15 Jan 2024"

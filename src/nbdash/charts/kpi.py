@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nbdash.charts.format import escape_label, format_number
+from nbdash.errors import SpecError
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -42,8 +43,10 @@ class Kpi:
     label
         What is measured, e.g. ``Sum of revenue`` (the chart's title).
     value, previous
-        The latest period's value and the previous period's (None when that period
-        has no rows; for sums and counts an empty period counts as 0).
+        The latest period's value and the previous period's over the same length
+        of time: when the data stops part-way through the latest period (say on
+        the 15th of a month), the previous period counts up to the same point (its
+        15th). None when it has no rows; for sums and counts that is 0.
     change
         ``(value - previous) / abs(previous)``; None when there is no previous
         value or it is 0.
@@ -73,17 +76,40 @@ def compute_kpi(spec: ChartSpec, frame: pd.DataFrame) -> Kpi:
     """Return the :class:`Kpi` of ``spec`` (a datetime ``x``) over ``frame``."""
     from nbdash.charts.data import FREQ
 
-    periods = spec.model_copy(update={"kind": "kpi", "top_n": None}).data(frame)
+    kpi_spec = spec.model_copy(update={"kind": "kpi", "top_n": None})
+    periods = kpi_spec.data(frame)
     bucket = spec.bucket or "month"
     last = pd.Period(periods["period"].iloc[-1], freq=FREQ[bucket])
     before = last - 1
 
-    by_period = dict(zip(periods["period"], periods["value"], strict=True))
-    value = _number(by_period.get(last.start_time))
-    previous = _number(by_period.get(before.start_time))
+    value = _number(periods["value"].iloc[-1])
+    previous = _previous_to_date(kpi_spec, frame, last, before)
     if previous is None and spec.agg in ("sum", "count"):
         previous = 0.0
     return _make_kpi(spec, value, previous, (last, before), bucket)
+
+
+def _previous_to_date(
+    spec: ChartSpec, frame: pd.DataFrame, last: pd.Period, before: pd.Period
+) -> float | None:
+    """The previous period's value over as much of it as the last period has data.
+
+    Data ending on a Monday compares that Monday with the Monday before, not with a
+    whole week: a period in progress is not reported as a fall.
+    """
+    dates = frame[spec.x]
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)  # periods are local calendar time
+    elapsed = dates.max() - last.start_time
+    end = min(before.start_time + elapsed, before.end_time)
+
+    rows = frame[(dates >= before.start_time) & (dates <= end)]
+    if rows.empty:
+        return None
+    try:
+        return _number(spec.data(rows)["value"].iloc[-1])
+    except SpecError:  # the window has rows, but no values to aggregate
+        return None
 
 
 def _make_kpi(

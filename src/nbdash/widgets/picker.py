@@ -345,7 +345,12 @@ def _preview(spec: ChartSpec, frame: pd.DataFrame) -> dict[str, Any]:
         annotation["font"] = {**annotation.get("font", {}), "size": size}
     compact = {"margin": {"l": 4, "r": 4, "t": 4, "b": 4}, "showlegend": False}
     axes = {"xaxis": {"visible": False}, "yaxis": {"visible": False}}
-    return {"data": figure["data"], "layout": {**small, **compact, **axes}}
+    # Slice percentages do not fit a thumbnail; the shape says enough.
+    data = [
+        {**trace, "textinfo": "none"} if trace.get("type") == "pie" else trace
+        for trace in figure["data"]
+    ]
+    return {"data": data, "layout": {**small, **compact, **axes}}
 
 
 def _x_range(value: Any) -> tuple[Any, Any] | None:
