@@ -20,6 +20,7 @@ export interface ExpressionContext {
   checkExpression: (text: string, index: number) => Promise<ExpressionCheck>;
   runError?: ExpressionCheck; // the step's error from the last run, if any
   commit: (immediate: boolean) => void;
+  redraw: () => void; // draw the cards again (this editor may have been replaced)
 }
 
 const CHECK_DELAY_MS = 300;
@@ -27,12 +28,15 @@ const CHECK_DELAY_MS = 300;
 export function expressionEditor(owner: Record<string, unknown>, ctx: ExpressionContext): HTMLElement {
   const box = el("div", "nbd-expression");
   const path = `${ctx.path}.expression`;
-  const draft = ctx.drafts.get(path);
+  // A valid draft that the pipeline no longer holds (undo, a kernel update) is stale.
+  const current = String(owner.expression ?? "");
+  const found = ctx.drafts.get(path);
+  const draft = found && !(found.check?.ok && found.text !== current) ? found : undefined;
   const area = el("textarea", "nbd-input nbd-textarea");
   area.dataset.path = path;
   area.rows = 2;
   area.spellcheck = false;
-  area.value = draft?.text ?? String(owner.expression ?? "");
+  area.value = draft?.text ?? current;
   const status = el("div", "nbd-expr-status");
   box.append(area, status);
   showCheck(status, draft?.check ?? ctx.runError);
@@ -46,14 +50,16 @@ export function expressionEditor(owner: Record<string, unknown>, ctx: Expression
       result = { ok: false, message: (error as Error).message };
     }
     if (area.value !== text) return; // the user typed on; a newer check follows
+    ctx.drafts.set(path, { text, check: result });
     if (result.ok) {
-      ctx.drafts.delete(path);
       owner.expression = text;
       ctx.commit(true);
-    } else {
-      ctx.drafts.set(path, { text, check: result });
+      return; // the cards are drawn again, this editor with them
     }
-    showCheck(status, result);
+    // An update from the kernel may have redrawn the card while the check ran; the
+    // new editor reads the result from the draft.
+    if (status.isConnected) showCheck(status, result);
+    else if (!result.ok) ctx.redraw();
   }, CHECK_DELAY_MS);
   area.addEventListener("input", () => {
     ctx.drafts.set(path, { text: area.value });

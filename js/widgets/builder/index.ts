@@ -102,6 +102,7 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
 
   function move(from: number, to: number): void {
     if (to < 0 || to >= steps.length || from === to) return;
+    drafts.clear(); // drafts are keyed by step position
     const [step] = steps.splice(from, 1);
     const [isOff] = off.splice(from, 1);
     steps.splice(to, 0, step);
@@ -131,6 +132,7 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     const remove = button("Delete", () => {
       steps.splice(index, 1);
       off.splice(index, 1);
+      drafts.clear();
       commit(true);
     }, "nbd-btn nbd-small nbd-danger");
     head.append(toggle, up, down, remove);
@@ -173,6 +175,7 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
       checkExpression,
       runError: error && error.expression ? { ok: false, ...error } : undefined,
       commit,
+      redraw: drawCards,
     });
     const head = cardHead(step, index);
     draggable(box, head.querySelector(".nbd-grip") as HTMLElement, index);

@@ -61,7 +61,9 @@ export function newStep(kind: string, columns: Column[], datasets: string[]): St
   const first = columns[0]?.name ?? "";
   const number = columns.find((c) => c.kind === "number")?.name ?? first;
   const date = columns.find((c) => c.kind === "datetime")?.name ?? first;
-  const other = columns.find((c) => c.name !== first)?.name ?? first;
+  // A pivot needs three different columns: rows, the new column names, the values.
+  const values = pick(columns, "number", [first]);
+  const spread = pick(columns, "text", [first, values]);
   const defaults: Record<string, Record<string, unknown>> = {
     filter: { conditions: [{ column: first, op: "is not missing" }], combine: "and" },
     sort: { keys: [{ column: first, ascending: true }], missing: "last" },
@@ -75,7 +77,7 @@ export function newStep(kind: string, columns: Column[], datasets: string[]): St
     cast: { column: first, to: "text", errors: "raise" },
     derive: { name: "new_column", expression: first ? `[${first.replace(/]/g, "]]")}]` : "1" },
     group: { by: [first], aggregations: [{ column: number, func: number === first ? "count" : "sum" }] },
-    pivot: { index: [first], columns: other, values: number, agg: "sum" },
+    pivot: { index: [first], columns: spread, values, agg: "sum" },
     unpivot: { id_columns: [first], value_columns: [], name_column: "variable", value_column: "value" },
     bucket_date: { column: date, unit: "month" },
     fill_missing: { columns: [first], strategy: "value", value: "" },
@@ -86,6 +88,12 @@ export function newStep(kind: string, columns: Column[], datasets: string[]): St
     append: { datasets: datasets.slice(0, 1) },
   };
   return { kind, ...(defaults[kind] ?? {}) };
+}
+
+/** A column of `kind` not in `exclude`; else any column not in it; else the first. */
+function pick(columns: Column[], kind: Column["kind"], exclude: string[]): string {
+  const free = columns.filter((c) => !exclude.includes(c.name));
+  return (free.find((c) => c.kind === kind) ?? free[0] ?? columns[0])?.name ?? "";
 }
 
 /** Read what the user typed as the value type of the column it goes with. */
