@@ -22,6 +22,8 @@ FILES = [
     "row_more_sep_row9_col3.csv",
     "row_more_sep_row3_col2.csv",
     "row_more_sep_row0_col3.csv",
+    # A lost delimiter between a time and a quantity.
+    "row_less_sep_row3_col2.csv",
     # A stray quote in the header, at the start of a row, inside a row.
     "row_extra_quote0_col8.csv",
     "row_extra_quote1_col0.csv",
@@ -67,7 +69,7 @@ def test_structural_pollutions_score_full_marks(scorer: ModuleType, name: str) -
 
 def test_a_row_missing_a_separator_costs_only_that_row(scorer: ModuleType) -> None:
     folder = DATA / "polluted_files"
-    name = "row_less_sep_row5_col2.csv"
+    name = "row_less_sep_row5_col6.csv"
 
     result = scorer.score_file(folder / "csv" / name, folder / "clean" / name, "drop")
 

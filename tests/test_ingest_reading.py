@@ -136,7 +136,10 @@ SHOP = (
     "28/01/2018,00:00,2,MG-8769,first\n"
     "29/01/2018,00:15,0,RI-3895,\n"
     "30/01/2018,00:30,5,RI-8070,\n"
-    "31/01/2018,00:45,1,RI-9546,last one\n"
+    "31/01/2018,00:45,1,RI-9546,\n"
+    "01/02/2018,01:00,3,RI-9547,\n"
+    "02/02/2018,01:15,7,RI-9548,\n"
+    "03/02/2018,01:30,4,RI-9549,last one\n"
 )
 
 
@@ -168,13 +171,45 @@ def test_surplus_that_fits_no_column_better_is_left_to_ragged() -> None:
     assert any("kept in column '_extra'" in p.message for p in kept.report.problems)
 
 
+def test_lost_delimiter_is_put_back_where_the_columns_show_it() -> None:
+    # Line 4 reads "00:305": no time has three digits after the colon.
+    data = SHOP.replace("00:30,5", "00:305").encode()
+
+    result = read_table(data, filename="t.csv", infer_types=False)
+
+    assert result.frame.iloc[2].tolist() == ["30/01/2018", "00:30", "5", "RI-8070", ""]
+    messages = [(p.line, p.message) for p in result.report.problems]
+    assert messages == [
+        (
+            4,
+            "row has 4 fields, the header has 5: a delimiter seems lost in '00:305', "
+            "read as '00:30' and '5' (columns 2 and 3), as the other rows' columns "
+            "show",
+        )
+    ]
+
+
+def test_short_row_whose_cells_fit_their_columns_is_padded() -> None:
+    # "9,10": 10 is a usual value of b, so nothing is split; c is left empty.
+    data = b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n10,11,12\n13,14,15\n9,10\n"
+
+    frame = _text(data)
+
+    assert frame.iloc[5].tolist() == ["9", "10", ""]
+
+
 def test_doubled_delimiter_in_the_header_is_removed() -> None:
     data = SHOP.replace("qty,code", "qty,,code").encode()
 
     result = read_table(data, filename="t.csv", infer_types=False)
 
     assert list(result.frame.columns) == ["day", "time", "qty", "code", "note"]
-    assert result.frame["code"].tolist() == ["MG-8769", "RI-3895", "RI-8070", "RI-9546"]
+    assert result.frame["code"].tolist()[:4] == [
+        "MG-8769",
+        "RI-3895",
+        "RI-8070",
+        "RI-9546",
+    ]
     assert [p.line for p in result.report.problems] == [1]
     assert "empty name(s) at position 4" in result.report.problems[0].message
 

@@ -20,7 +20,11 @@ from typing import Literal
 from nbdash.errors import IngestError
 from nbdash.ingest.detection import Dialect
 from nbdash.ingest.records import Record, mend_stray_quotes, repair_stray_quote
-from nbdash.ingest.repair import Profile, drop_doubled_delimiters
+from nbdash.ingest.repair import (
+    Profile,
+    drop_doubled_delimiters,
+    split_run_together,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -322,7 +326,34 @@ def _add_row(
             return
     if len(record.fields) > width and _undoubled(record, width, layout, table):
         return
+    if len(record.fields) == width - 1 and _unmerged(record, width, layout, table):
+        return
     _append(table, *_fit(record, width, ragged, table, dialect.delimiter or ","))
+
+
+def _unmerged(record: Record, width: int, layout: Layout, table: Rows) -> bool:
+    """Append the row with a lost delimiter put back, if the columns single it out."""
+    profile = layout.profile
+    if profile is None or profile.width != width:
+        return False
+    mended = split_run_together(record.fields, profile)
+    if mended is None:
+        return False
+    fields, place = mended
+    before = record.fields[place]
+    counts = f"row has {len(record.fields)} fields, the header has {width}"
+    if fields[place] and fields[place + 1]:
+        lost = (
+            f"a delimiter seems lost in {before!r}, read as {fields[place]!r} and "
+            f"{fields[place + 1]!r} (columns {place + 1} and {place + 2})"
+        )
+    else:
+        empty = place + 1 if not fields[place] else place + 2
+        lost = f"an empty cell seems lost: column {empty} left empty"
+    message = f"{counts}: {lost}, as the other rows' columns show"
+    table.notes.append((record.line, message))
+    _append(table, fields, record.line, None)
+    return True
 
 
 def _undoubled(record: Record, width: int, layout: Layout, table: Rows) -> bool:
