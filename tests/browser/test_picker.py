@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,7 @@ def test_pick_a_suggestion_and_add_it_to_the_dashboard(
         ["North", "South", "East", "<b>West</b>"]
     ), "the HTML label is shown as text"
     screenshot(page, "picker_suggestion_chosen")
+    _check_exports(page)
 
     page.locator(".nbd-picker button", has_text="Add to dashboard").click()
     page.locator(".nbd-picker .nbd-status", has_text="Added").wait_for()
@@ -97,6 +99,33 @@ def test_pick_a_suggestion_and_add_it_to_the_dashboard(
     tile.scroll_into_view_if_needed()
     _assert_fits(tile)
     screenshot(page, "picker_added_to_dashboard")
+
+
+def _expected_sums() -> dict[str, float]:
+    """Revenue per region of SETUP_CELL's data, summed here by hand."""
+    regions = ["North", "South", "East", "<b>West</b>"]
+    sums = dict.fromkeys(regions, 0.0)
+    for i in range(120):
+        sums[regions[i % 4]] += float(10 + (i % 4) * 5 + i % 7)
+    return sums
+
+
+def _check_exports(page: Any) -> None:
+    """ "Download data" gives the bars' CSV; "SVG" an image with the label as text."""
+    with page.expect_download() as csv_download:
+        page.locator(".nbd-picker button", has_text="Download data").click()
+    rows = Path(csv_download.value.path()).read_text().splitlines()
+    assert rows[0] == "region,revenue"
+    sums = {line.rsplit(",", 1)[0]: float(line.rsplit(",", 1)[1]) for line in rows[1:]}
+    assert sums == _expected_sums()
+
+    with page.expect_download() as svg_download:
+        page.locator(".nbd-picker button", has_text="SVG").click()
+    assert svg_download.value.suggested_filename.endswith(".svg")
+    svg = Path(svg_download.value.path()).read_text()
+    assert svg.startswith("<svg") and "<b>" not in svg
+    # The tick label is the text "<b>West</b>", written with XML character entities.
+    assert re.search(r">(&lt;|&#60;)b(&gt;|&#62;)West(&lt;|&#60;)/b", svg), svg[:2000]
 
 
 def _assert_fits(tile: Any) -> None:
