@@ -189,6 +189,19 @@ def test_lost_delimiter_is_put_back_where_the_columns_show_it() -> None:
     ]
 
 
+def test_lost_delimiter_before_a_quoted_field_is_put_back() -> None:
+    data = b'a,b,c\n1,x,"p, q"\n2,y"r, s, t"\n3,z,"u, v"\n4,w,"k, l"\n'
+
+    result = read_table(data, filename="t.csv", infer_types=False)
+
+    assert list(result.frame.columns) == ["a", "b", "c"]
+    assert result.frame.iloc[1].tolist() == ["2", "y", "r, s, t"]
+    assert [p.line for p in result.report.problems] == [3]
+    assert "a delimiter seems lost before a quoted field" in (
+        result.report.problems[0].message
+    )
+
+
 def test_short_row_whose_cells_fit_their_columns_is_padded() -> None:
     # "9,10": 10 is a usual value of b, so nothing is split; c is left empty.
     data = b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n10,11,12\n13,14,15\n9,10\n"

@@ -22,6 +22,8 @@ MAX_LINE_CHARS = 64 * 1024 * 1024
 REPAIR_CHARS = 100_000
 """Records longer than this are not retried with a stray quote taken literally."""
 _SENTINEL = "\ue000"
+STRAY_QUOTE = "a stray quote character was kept as text"
+LOST_DELIMITER = "a delimiter seems lost before a quoted field and was put back"
 
 
 @dataclass
@@ -31,8 +33,8 @@ class Record:
     line: int
     fields: list[str]
     raw: str
-    mended: bool = False
-    """True when a stray quote in the raw text was taken literally to split it."""
+    mended: str = ""
+    """How the record was re-split from its raw text (a note for the report)."""
 
     @property
     def filled(self) -> int:
@@ -191,7 +193,7 @@ def repair_stray_quote(
     start = record.raw.find(quote)
     while start >= 0:
         text = record.raw[:start] + _SENTINEL + record.raw[start + 1 :]
-        repaired = _split(text, arguments, record.line, quote)
+        repaired = _split(text, arguments, record.line, quote, STRAY_QUOTE)
         if repaired and all(len(one.fields) == width for one in repaired):
             return repaired
         start = record.raw.find(quote, start + 1)
@@ -199,7 +201,7 @@ def repair_stray_quote(
 
 
 def _split(
-    text: str, arguments: dict[str, Any], first_line: int, quote: str
+    text: str, arguments: dict[str, Any], first_line: int, quote: str, note: str
 ) -> list[Record]:
     reader = csv.reader(io.StringIO(text, newline=""), **arguments)
     records: list[Record] = []
@@ -207,7 +209,8 @@ def _split(
     try:
         for fields in reader:
             restored = [cell.replace(_SENTINEL, quote) for cell in fields]
-            records.append(Record(first_line + consumed, restored, "", not records))
+            mended = "" if records else note
+            records.append(Record(first_line + consumed, restored, "", mended))
             consumed = reader.line_num
     except csv.Error:
         return []
@@ -217,11 +220,11 @@ def _split(
 def mend_stray_quotes(
     records: Iterable[Record], dialect: Dialect, width: int
 ) -> Iterator[Record]:
-    """The records, each of a width other than ``width`` re-split if a stray quote
-    explains it (see :func:`repair_stray_quote`); mended records have ``mended``."""
+    """The records, each of a width other than ``width`` re-split by
+    :func:`mend_record` where it can be; the first of them carries the note."""
     for record in records:
         if width and not record.is_blank and len(record.fields) != width:
-            repaired = repair_stray_quote(record, dialect, width)
+            repaired = mend_record(record, dialect, width)
             if repaired is not None:
                 yield from repaired
                 continue
@@ -232,3 +235,38 @@ def usual_width(records: list[Record]) -> int:
     """The most common number of fields among non-blank records (0 for none)."""
     widths = Counter(len(one.fields) for one in records if not one.is_blank)
     return widths.most_common(1)[0][0] if widths else 0
+
+
+def repair_lost_delimiter(
+    record: Record, dialect: Dialect, width: int
+) -> list[Record] | None:
+    """Re-split a record whose quoted field lost the delimiter before it.
+
+    ``a,b"c, d",e`` was meant as ``a,b,"c, d",e``: the quote inside ``b"c`` does not
+    open a quoted field, so the field's delimiters split it (and ``"x""y"`` was
+    meant as ``"x","y"``). Each quote that follows a character other than the
+    delimiter is in turn given a delimiter before it; the first choice that gives
+    one record of exactly ``width`` fields wins. None when no choice does.
+    """
+    quote, delimiter = dialect.quotechar, dialect.delimiter
+    if not quote or not delimiter or len(record.raw) > REPAIR_CHARS:
+        return None
+    if not any(quote in cell for cell in record.fields):
+        return None
+    arguments = csv_arguments(dialect)
+    start = record.raw.find(quote, 1)
+    while start >= 0:
+        if record.raw[start - 1] != delimiter:
+            text = record.raw[:start] + delimiter + record.raw[start:]
+            repaired = _split(text, arguments, record.line, quote, LOST_DELIMITER)
+            if len(repaired) == 1 and len(repaired[0].fields) == width:
+                return repaired
+        start = record.raw.find(quote, start + 1)
+    return None
+
+
+def mend_record(record: Record, dialect: Dialect, width: int) -> list[Record] | None:
+    """``record`` re-split to ``width`` fields: a lost delimiter before a quote put
+    back, else a stray quote taken literally; None when neither explains it."""
+    lost = repair_lost_delimiter(record, dialect, width)
+    return lost if lost is not None else repair_stray_quote(record, dialect, width)

@@ -138,11 +138,12 @@ def split_run_together(
     A row one field short may have lost a delimiter: two cells ran together
     (``00:301`` for ``00:30`` and ``1``), or an empty cell vanished. Every place
     the delimiter could go (inside a cell up to ``SPLIT_CHARS`` long whose shape
-    its column never showed, or as an empty cell anywhere) is scored against ``profile``; the best is returned only
-    when it fits strictly better than any other outcome and than the row padded
-    with an empty cell at the end, and matches in at least half the columns on
-    average. The index is the 0-based column of the first of the two cells. None
-    when the evidence does not single out one row.
+    its column never showed, or as an empty cell anywhere) is scored against
+    ``profile``; the best is returned only when it fits strictly better than any
+    other outcome and than the row padded with an empty cell at the end, and
+    matches in at least half the columns on average. The index is the 0-based
+    column of the first of the two cells. None when the evidence does not single
+    out one row.
 
     Examples
     --------
@@ -175,7 +176,7 @@ def split_run_together(
         inner = profile.share(place, cell_shape(first))
         inner += profile.share(place + 1, cell_shape(second))
         scored[row] = (left[place] + inner + right[place + 1], place)
-    padded = tuple(fields) + ("",)
+    padded = (*fields, "")
     baseline = scored.pop(padded, (profile.fit(list(padded)), len(fields)))[0]
     return _single_best(scored, baseline, width)
 

@@ -19,7 +19,11 @@ from typing import Literal
 
 from nbdash.errors import IngestError
 from nbdash.ingest.detection import Dialect
-from nbdash.ingest.records import Record, mend_stray_quotes, repair_stray_quote
+from nbdash.ingest.records import (
+    Record,
+    mend_record,
+    mend_stray_quotes,
+)
 from nbdash.ingest.repair import (
     Profile,
     drop_doubled_delimiters,
@@ -42,7 +46,6 @@ _TYPED = re.compile(
     )\s*$""",
     re.VERBOSE | re.IGNORECASE,
 )
-_STRAY_QUOTE = "a stray quote character was kept as text"
 _MISSING_WORDS = {"", "na", "n/a", "null", "none", "nan", "-", "--", "?"}
 
 
@@ -165,7 +168,7 @@ def build_rows(
 def _fit_header(record: Record, layout: Layout, table: Rows) -> Record:
     """The header without the empty names that make it wider than every row."""
     if record.mended:
-        table.notes.append((record.line, _STRAY_QUOTE))
+        table.notes.append((record.line, record.mended))
     surplus = len(record.fields) - layout.width
     empty = [index for index, cell in enumerate(record.fields) if not cell.strip()]
     if layout.width < 2 or surplus <= 0 or len(empty) != surplus:
@@ -316,11 +319,11 @@ def _add_row(
     table: Rows,
 ) -> None:
     if record.mended:
-        table.notes.append((record.line, _STRAY_QUOTE))
+        table.notes.append((record.line, record.mended))
     if len(record.fields) != width:
-        repaired = repair_stray_quote(record, dialect, width)
+        repaired = mend_record(record, dialect, width)
         if repaired is not None:
-            table.notes.append((record.line, _STRAY_QUOTE))
+            table.notes.append((record.line, repaired[0].mended))
             for one in repaired:
                 _append(table, one.fields, one.line, None)
             return
