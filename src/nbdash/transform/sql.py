@@ -192,16 +192,7 @@ class _Compiler:
     def param(self, value: Any) -> str:
         """Bind ``value`` as the next parameter, cast to its own type."""
         self.params.append(value)
-        kind = (
-            "BOOLEAN"
-            if isinstance(value, bool)
-            else "BIGINT"
-            if isinstance(value, int)
-            else "DOUBLE"
-            if isinstance(value, float)
-            else "VARCHAR"
-        )
-        return f"CAST(${len(self.params)} AS {kind})"
+        return f"CAST(${len(self.params)} AS {_value_type(value)})"
 
     def add(self, select: str) -> None:
         self.ctes.append(f"step{len(self.ctes)} AS ({select})")
@@ -627,6 +618,17 @@ def _check_values(column: Column, values: list[Any]) -> None:
             f"{values!r} is not supported by the duckdb engine; use values of the "
             "column's type, or engine='pandas'."
         )
+
+
+def _value_type(value: Any) -> str:
+    # bool before int: True is an int to Python.
+    for python_type, sql_type in _VALUE_TYPES:
+        if isinstance(value, python_type):
+            return sql_type
+    return "VARCHAR"
+
+
+_VALUE_TYPES = ((bool, "BOOLEAN"), (int, "BIGINT"), (float, "DOUBLE"))
 
 
 def _dtype_name(column: Column) -> str:
