@@ -119,3 +119,30 @@ def test_drag_a_step_to_reorder(
 
     page.wait_for_function(f"() => ({CARD_TITLES})()[0] === '1. Sort'")
     assert page.evaluate(CARD_TITLES) == ["1. Sort", "2. Filter rows"]
+
+
+def test_voila_restores_the_saved_pipeline_without_insert(
+    voila_server: Any, tmp_path: Path, page: Any
+) -> None:
+    saved = {
+        "source": "sales",
+        "steps": [
+            {"kind": "sort", "keys": [{"column": "revenue", "ascending": False}]}
+        ],
+        "disabled": [],
+    }
+    notebook = write_notebook(
+        tmp_path / "published.ipynb",
+        [("code", BUILDER_CELL)],
+        nbdash={"version": 1, "pipelines": {"forms_out": saved}},
+        voila={"template": "nbdash"},
+    )
+    server = voila_server(notebook)
+    page.goto(server.url, timeout=240_000)
+
+    _card(page, 0).wait_for(timeout=240_000)
+    first = page.locator(".nbd-builder .nbd-preview tbody tr").first
+    first.locator("td", has_text="12.5").wait_for()
+    assert page.evaluate(CARD_TITLES) == ["1. Sort"]
+    assert page.locator(".nbd-builder .nbd-insert").is_hidden()
+    screenshot(page, "builder-voila")

@@ -762,3 +762,25 @@ def test_disabled_steps_are_skipped_by_the_duckdb_engine_too(
     assert stored["region"].tolist() == ["North", "East", "South"]
     assert stored["total"].tolist() == [15.5, 12.5, 4.0]
     assert sales_workspace.info("all_regions")["meta"]["pipeline"]["disabled"] == [0]
+
+
+def test_embedded_notebook_metadata_restores_the_pipeline(
+    builder: TransformBuilder,
+) -> None:
+    saved = {"source": "sales", "steps": FILTER_GROUP_SORT[:2], "disabled": [1]}
+    value = {"version": 1, "pipelines": {"sales_result": saved}}
+
+    sent = send(builder, {"kind": "notebook_metadata", "id": "m1", "value": value})
+
+    assert sent[0]["result"] == {"steps": 2}
+    assert builder.pipeline["disabled"] == [1] and builder.row_counts == [3, 3]
+    assert not builder.can_insert  # a page, not a notebook that takes cells
+
+
+@pytest.mark.parametrize("value", [None, [1], "x"])
+def test_embedded_notebook_metadata_must_be_an_object(
+    builder: TransformBuilder, value: Any
+) -> None:
+    sent = send(builder, {"kind": "notebook_metadata", "id": "m2", "value": value})
+
+    assert "notebook_metadata needs an object 'value'" in sent[0]["error"]

@@ -252,7 +252,8 @@ function objectList(owner: Obj, key: string, item: Schema, ctx: FormContext, pat
     }, "nbd-btn nbd-small"));
     box.append(row);
   });
-  box.append(button(`+ ${(item.title ?? "item").toLowerCase()}`, () => {
+  const noun = (item.title ?? "item").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  box.append(button(`+ ${noun}`, () => {
     items.push(newItem(item, ctx.columns));
     owner[key] = items;
     ctx.commit(true);

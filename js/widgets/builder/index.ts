@@ -368,6 +368,17 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
   root.append(container);
   for (const draw of [drawToolbar, drawCards, drawAddBar, drawPreview, drawCode, drawError, drawInsert]) draw();
 
+  // In Voila the nbdash template embeds the notebook's saved metadata in the page
+  // (the kernel cannot find the file there); hand it over so the pipeline is restored.
+  const embedded = document.getElementById("nbdash-notebook-metadata")?.textContent;
+  if (embedded) {
+    try {
+      void rpc.request("notebook_metadata", { value: JSON.parse(embedded) }).catch(() => undefined);
+    } catch {
+      // Not JSON: nothing to restore from.
+    }
+  }
+
   return () => {
     sendLater.flush();
     for (const [name, listener] of listeners) model.off(name, listener);

@@ -357,6 +357,9 @@ class TransformBuilder(NbdashWidget):
         # A live notebook answered: it can take new cells, and its metadata (which may
         # hold unsaved edits) wins over the file unless this builder changed since.
         self.can_insert = True
+        self._adopt(value)
+
+    def _adopt(self, value: dict[str, Any]) -> None:
         self._saved = value
         live = self._restored(value)
         if self._changed_here or live is None:
@@ -453,6 +456,19 @@ class TransformBuilder(NbdashWidget):
             )
             raise SpecError(message)
         return {"sent": True}
+
+    @handler("notebook_metadata")
+    def _on_notebook_metadata(
+        self, content: dict[str, Any], _buffers: list[memoryview]
+    ) -> dict[str, int]:
+        # Voila's single-notebook mode gives the kernel no notebook path; the nbdash
+        # template embeds the saved metadata in the page and the view hands it over.
+        value = content.get("value")
+        if not isinstance(value, dict):
+            kind = type(value).__name__
+            raise SpecError(f"notebook_metadata needs an object 'value'; got {kind}.")
+        self._adopt(value)
+        return {"steps": len(self.pipeline["steps"])}
 
     @handler("check_expression")
     def _on_check_expression(
