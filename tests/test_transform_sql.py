@@ -682,6 +682,29 @@ def test_workspace_duckdb_reads_the_stored_file(tmp_path: Path) -> None:
     assert sort.run(StoreWorkspace(in_memory, None))["n"].tolist() == [10, 20, 30]
 
 
+def test_real_store_dataset_is_read_from_its_parquet_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from nbdash.store import Store
+    from nbdash.workspace import Workspace
+
+    workspace = Workspace(store=Store(tmp_path / "store"))
+    frame = pd.DataFrame(
+        {"region": pd.Series(["b", None, "a"], dtype="str"), "n": [1, 2, 3]}
+    )
+    workspace.put("sales 2024", frame)
+    sort = Pipeline(
+        source="sales 2024", steps=[{"kind": "sort", "keys": [{"column": "region"}]}]
+    )
+    caplog.set_level(logging.DEBUG, logger="nbdash.transform.sql")
+
+    result = sort.run(workspace, engine="duckdb")
+
+    assert "read_parquet($1)" in caplog.text
+    assert_frame_equal(result, sort.run(workspace))
+    assert result["n"].tolist() == [3, 1, 2]
+
+
 def test_auto_picks_duckdb_for_large_aggregations(
     sales: pd.DataFrame,
     monkeypatch: pytest.MonkeyPatch,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from nbdash.errors import EngineNotSupportedError, SpecError
+from nbdash.errors import DatasetNotFoundError, EngineNotSupportedError, SpecError
 from nbdash.transform.sql import (
     Column,
     SqlQuery,
@@ -345,7 +345,10 @@ def _stored_parquet(workspace: DatasetSource, name: str) -> str | None:
     parquet_path = getattr(store, "parquet_path", None)
     if not callable(parquet_path):
         return None
-    path = parquet_path(name)
+    try:
+        path = parquet_path(name)
+    except DatasetNotFoundError:
+        return None  # not stored: the workspace's own lookup says what is wrong
     return str(path) if path is not None else None
 
 
