@@ -193,9 +193,10 @@ def test_kpi_tile_shows_latest_month_against_previous(
     )
     tile = model.add_kpi(chart, title="Revenue")
     kpi = model.contents[tile.id]["kpi"]
-    # March: 50; February: 30 + 40 = 70; change (50 - 70) / 70.
-    assert (kpi["value"], kpi["previous"]) == (50.0, 70.0)
-    assert kpi["change"] == pytest.approx(-20 / 70)
+    # March (data up to the 10th): 50. The month is in progress, so February counts
+    # up to its 10th too: only the 3 February row, 30. Change (50 - 30) / 30.
+    assert (kpi["value"], kpi["previous"]) == (50.0, 30.0)
+    assert kpi["change"] == pytest.approx(20 / 30)
 
 
 def test_insights_tile_lists_sentences(model_with_two_datasets: DashboardModel) -> None:
