@@ -106,7 +106,7 @@ def test_expression_errors_are_marked_and_fixed(
     ]  # fmt: skip
 
 
-def test_drag_a_step_to_reorder(
+def test_drag_a_step_and_reorder_columns(
     lab_server: Server, notebook_dir: Path, page: Any
 ) -> None:
     write_notebook(notebook_dir / "drag.ipynb", [("code", BUILDER_CELL)])
@@ -119,6 +119,17 @@ def test_drag_a_step_to_reorder(
 
     page.wait_for_function(f"() => ({CARD_TITLES})()[0] === '1. Sort'")
     assert page.evaluate(CARD_TITLES) == ["1. Sort", "2. Filter rows"]
+
+    # Reorder keeps the order given: add a column, then move it above the first.
+    _delete_all(page)
+    _add(page, "reorder", 0)
+    _card(page, 0).locator("button", has_text="+ column").click()
+    page.locator("[data-path='s0.columns.1']").wait_for()
+    _card(page, 0).locator(".nbd-item").nth(1).locator("button", has_text="↑").click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.nbd-builder .nbd-preview th')]
+                 .map((th) => th.textContent).join() === 'date,region,revenue'"""
+    )
 
 
 def test_voila_restores_the_saved_pipeline_without_insert(

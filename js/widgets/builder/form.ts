@@ -97,6 +97,7 @@ function fieldRow(owner: Obj, key: string, field: Schema, ctx: FormContext): HTM
   if (kind === "join" && key === "dataset") return labelled(title, datasetSelect(owner, key, ctx, path));
   if (kind === "append" && key === "datasets") return labelled(title, datasetList(owner, key, ctx, path));
   if (kind === "fill_missing" && key === "value") return fillValue(owner, ctx, path);
+  if ((kind === "select" || kind === "reorder") && key === "columns") return block(title, orderedColumns(owner, key, ctx, path));
   if (COLUMN_FIELDS.has(key) && field.type === "string") return labelled(title, columnSelect(owner, key, ctx, path));
   if (COLUMN_LIST_FIELDS.has(key) && field.type === "array") return labelled(title, columnList(owner, key, ctx, path));
   return genericField(owner, key, field, ctx, path);
@@ -165,6 +166,46 @@ function datasetList(owner: Obj, key: string, ctx: FormContext, path: string): H
     owner[key] = values;
     ctx.commit(true);
   }, path);
+}
+
+// Select and reorder keep the order given, which a multi-select cannot show: one row
+// per column, moved up and down.
+function orderedColumns(owner: Obj, key: string, ctx: FormContext, path: string): HTMLElement {
+  const box = el("div", "nbd-editor");
+  const chosen = [...((owner[key] as string[]) ?? [])];
+  const write = () => {
+    owner[key] = [...chosen];
+    ctx.commit(true);
+  };
+  const swap = (a: number, b: number) => {
+    [chosen[a], chosen[b]] = [chosen[b], chosen[a]];
+    write();
+  };
+  chosen.forEach((name, index) => {
+    const row = el("div", "nbd-row nbd-item");
+    row.append(select(names(ctx.columns), name, (value) => {
+      chosen[index] = value;
+      write();
+    }, `${path}.${index}`));
+    const up = button("↑", () => swap(index, index - 1), "nbd-btn nbd-small");
+    const down = button("↓", () => swap(index, index + 1), "nbd-btn nbd-small");
+    up.disabled = index === 0;
+    down.disabled = index === chosen.length - 1;
+    row.append(up, down);
+    if (chosen.length > 1) row.append(button("✕", () => {
+      chosen.splice(index, 1);
+      write();
+    }, "nbd-btn nbd-small"));
+    box.append(row);
+  });
+  const unused = names(ctx.columns).filter((name) => !chosen.includes(name));
+  const add = button("+ column", () => {
+    chosen.push(unused[0]);
+    write();
+  }, "nbd-btn nbd-small");
+  add.disabled = unused.length === 0;
+  box.append(add);
+  return box;
 }
 
 export function checkbox(on: boolean, path: string, onChange: (on: boolean) => void): HTMLInputElement {
