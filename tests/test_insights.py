@@ -225,6 +225,21 @@ def test_quality_missing_constant_duplicates():
     assert "1 row is an exact duplicate of another row (25% of the data)." in text
 
 
+def test_duplicates_need_every_column_equal():
+    frame = pd.DataFrame(
+        {
+            "amount": [1.5, 1.5, 2.5, 2.5, 2.5, 3.5],
+            "count": [1, 1, 2, 2, 2, 3],
+            "name": ["a", "b", "c", "c", "c", "d"],
+        }
+    )
+    report = find_insights(frame, {"kinds": ["quality"]}, name="d")
+    # Rows 0 and 1 differ in name; rows 3 and 4 repeat row 2 exactly.
+    assert "2 rows are exact duplicates of another row (33% of the data)." in (
+        report.to_text()
+    )
+
+
 @pytest.mark.parametrize(
     "frame",
     [
