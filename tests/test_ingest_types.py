@@ -229,3 +229,95 @@ def test_report_html_escapes_user_text_and_lists_changes() -> None:
     assert "<b>x" not in page and "<i>" not in page and "<s>" not in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "&lt;s&gt;.csv" in page
     assert "<li>&lt;b&gt;x&lt;/b&gt;: currency signs removed: $</li>" in page
+
+
+# -- the large-file path: Arrow batches, types chosen on the first one ---------------
+
+
+@pytest.fixture
+def batched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every file through the Arrow path, in batches of about 2 KiB."""
+    from nbdash.ingest import csvfile, reading
+
+    monkeypatch.setattr(csvfile, "EXACT_BYTES", 0)
+    monkeypatch.setattr(reading, "EXACT_BYTES", 0)
+    monkeypatch.setattr(csvfile, "PLAN_BLOCK", 1024)
+    monkeypatch.setattr(csvfile, "STREAM_BLOCK", 2048)
+
+
+def late(value: str, rows: int = 2000) -> str:
+    """A CSV whose column ``n`` holds 1..rows, then ``value`` in the last row."""
+    body = "".join(f"{i},x{i}\n" for i in range(1, rows))
+    return f"n,t\n{body}{value},y\n"
+
+
+def test_batched_path_types_numbers_dates_and_text(batched: None) -> None:
+    rows = [f"{i},2024-01-{i % 28 + 1:02d},${i}.25,{i % 100}%,C{i}" for i in range(3000)]
+    data = "id,day,price,share,who\n" + "\n".join(rows) + "\n"
+
+    result = read_table(data.encode(), filename="big.csv")
+    frame = result.frame
+
+    assert frame["id"].tolist() == list(range(3000))
+    assert frame["day"].iloc[59] == datetime(2024, 1, 4)
+    assert frame["price"].iloc[7] == 7.25
+    assert frame["share"].iloc[150] == 50
+    assert frame["who"].iloc[2999] == "C2999"
+    assert str(frame["id"].dtype) == "int64"
+    assert "12% read as 12" in " ".join(result.report.column("share").notes)
+
+
+@pytest.mark.parametrize(
+    ("value", "dtype", "last"),
+    [("1.5", "float64", 1.5), ("007", "str", "007"), ("nan", "str", "nan")],
+)
+def test_a_late_value_widens_the_column(
+    batched: None, value: str, dtype: str, last: object
+) -> None:
+    frame = read(late(value))
+
+    assert str(frame["n"].dtype) == dtype
+    assert frame["n"].iloc[-1] == last
+    assert frame["n"].iloc[0] in (1, 1.0, "1")
+
+
+def test_a_late_word_keeps_text_and_names_its_line(batched: None) -> None:
+    result = read_table(late("oops").encode(), filename="w.csv")
+
+    column = result.report.column("n")
+    assert column.kind == "text"
+    assert column.unparseable == 1
+    assert column.sample_lines == [2001]  # header on line 1, 2000th row on 2001
+
+
+def test_a_late_bad_date_keeps_the_column_as_text(batched: None) -> None:
+    body = "".join(f"2024-02-{i % 28 + 1:02d},{i}\n" for i in range(2000))
+
+    frame = read("d,n\n" + body + "2024-13-45,1\n")
+
+    assert frame["d"].iloc[-1] == "2024-13-45"
+    assert frame["d"].iloc[0] == "2024-02-01"
+
+
+def test_batched_path_matches_the_exact_path(
+    batched: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        f'{i},{i * 0.5},"{i:,}",{"" if i % 7 else "NA"},0{i % 3},{i % 2 == 0}'
+        for i in range(2500)
+    ]
+    data = ("a,b,c,d,e,f\n" + "\n".join(rows) + "\n").encode()
+
+    batched_result = read_table(data, filename="m.csv", missing_values=["NA"])
+    from nbdash.ingest import csvfile, reading
+
+    monkeypatch.setattr(csvfile, "EXACT_BYTES", 10**9)
+    monkeypatch.setattr(reading, "EXACT_BYTES", 10**9)
+    exact = read_table(data, filename="m.csv", missing_values=["NA"])
+
+    pd.testing.assert_frame_equal(batched_result.frame, exact.frame)
+    assert [c.notes for c in batched_result.report.columns] == [
+        c.notes for c in exact.report.columns
+    ]
+    assert batched_result.frame["c"].iloc[1234] == 1234
+    assert batched_result.frame["e"].iloc[4] == "01"

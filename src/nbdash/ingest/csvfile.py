@@ -9,6 +9,7 @@ send the file back to the exact path.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -32,6 +33,13 @@ from nbdash.ingest.structure import (
     Ragged,
     build_rows,
     detect_layout,
+)
+from nbdash.ingest.types import (
+    TypedColumn,
+    infer_column,
+    native_column,
+    native_type,
+    parse_native,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,6 +74,9 @@ class TextTable:
     has_extra: bool = False
     header_rows: int = 1
     """How many records formed the header (0 when the file has none)."""
+    ready: dict[int, TypedColumn] = field(default_factory=dict)
+    """Columns the Arrow path parsed straight into their type, by index (their
+    entries in ``columns`` hold the typed values, not text)."""
 
 
 def read_text_table(
@@ -75,15 +86,21 @@ def read_text_table(
     *,
     layout: Layout | None = None,
     ragged: Ragged = "extra_column",
+    typed: bool = False,
 ) -> TextTable:
-    """Read every cell as text; ``layout`` None detects it from the first records."""
+    """Read every cell as text; ``layout`` None detects it from the first records.
+
+    With ``typed``, the Arrow path of a large file parses the columns whose sample
+    is plain integers, numbers or ISO timestamps straight into that type (listed
+    in ``TextTable.ready``), checking every value; the other columns stay text.
+    """
     if not isinstance(dialect, Dialect):
         dialect = Dialect(dialect)
     if layout is None:
         layout = find_layout(source, encoding, dialect)
 
     if source.size > EXACT_BYTES and _arrow_can_read(layout, dialect):
-        table = _read_fast(source, encoding, dialect)
+        table = _read_fast(source, encoding, dialect, typed)
         if table is not None:
             return table
         logger.info("%s is irregular; reading it row by row", source.filename)
@@ -134,10 +151,14 @@ def _read_exactly(
     )
 
 
-def _read_fast(source: Source, encoding: str, dialect: Dialect) -> TextTable | None:
+def _read_fast(
+    source: Source, encoding: str, dialect: Dialect, typed: bool = False
+) -> TextTable | None:
     """The Arrow read; None when rows are ragged or a row is too long for it."""
     ragged: list[int] = []
     try:
+        if typed and _ascii_compatible(encoding):
+            return _read_typed(source, encoding, dialect)
         table = _read_with_arrow(source, encoding, dialect, ragged)
     except UnicodeDecodeError as exc:
         raise undecodable(source, encoding, exc) from exc
@@ -192,6 +213,157 @@ def _read_with_arrow(
     )
     with source.open() as handle:
         return pacsv.read_csv(handle, read_options, parse_options, convert_options)
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    try:
+        return "a,0\n".encode(encoding) == b"a,0\n"
+    except (LookupError, UnicodeError):
+        return False
+
+
+_FAILED_COLUMN = re.compile(r"In CSV column #(\d+)")
+STREAM_BLOCK = 4 * 1024 * 1024
+"""Bytes per batch of the streaming Arrow read."""
+PLAN_BLOCK = 256 * 1024
+"""Bytes of the first batch, whose values choose the types tried on the rest."""
+
+
+def _read_typed(source: Source, encoding: str, dialect: Dialect) -> TextTable | None:
+    """Read in batches; plain numeric and timestamp columns typed batch by batch.
+
+    Their types are chosen on the first batch, then every later value is checked
+    as its batch is converted: a column with a value that does not fit is read
+    again as text (typed by :mod:`nbdash.ingest.types` from all its values). Only
+    the text columns and the typed values are held, never the whole file's text.
+    """
+    names = [f"f{index}" for index in range(_header_width(source, encoding, dialect))]
+    header, plan = _plan(source, encoding, dialect, names)
+    if not header:
+        return None
+    for _ in range(len(plan) + 1):
+        ragged: list[int] = []
+        columns, failed = _stream(source, encoding, dialect, names, plan, ragged)
+        if ragged:
+            return None
+        if not failed:
+            ready = {index: native_column(columns[index]) for index in plan}
+            return TextTable(header, columns, ready=ready)
+        logger.debug("%s: columns %s read again as text", source.filename, failed)
+        plan = {index: kind for index, kind in plan.items() if index not in failed}
+    return None
+
+
+def _plan(
+    source: Source, encoding: str, dialect: Dialect, names: list[str]
+) -> tuple[list[str], dict[int, pa.DataType]]:
+    """The header, and the Arrow type of each column its first batch allows."""
+    with source.open() as handle:
+        options = _arrow_options(encoding, dialect, names, {}, block_size=PLAN_BLOCK)
+        reader = pacsv.open_csv(handle, *options)
+        try:
+            first = reader.read_next_batch()
+        except StopIteration:
+            first = pa.RecordBatch.from_pylist([], schema=reader.schema)
+    if first.num_rows == 0:
+        return [], {}
+    header = [_cell(value) for value in first.slice(0, 1).to_pylist()[0].values()]
+    header[0] = header[0].removeprefix("\ufeff")
+    plan = {}
+    for index in range(first.num_columns):
+        kind = native_type(infer_column(first.column(index).slice(1)))
+        if kind is not None:
+            plan[index] = kind
+    return header, plan
+
+
+def _arrow_options(
+    encoding: str,
+    dialect: Dialect,
+    names: list[str],
+    plan: dict[int, pa.DataType],
+    ragged: list[int] | None = None,
+    skip_header: bool = False,
+    block_size: int = STREAM_BLOCK,
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    def on_invalid_row(row: pacsv.InvalidRow) -> str:
+        if ragged is not None:
+            ragged.append(row.number or 0)
+        return "skip"
+
+    read_options = pacsv.ReadOptions(
+        column_names=names,
+        encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
+        block_size=block_size,
+        use_threads=block_size >= STREAM_BLOCK,
+        skip_rows_after_names=1 if skip_header else 0,
+    )
+    parse_options = pacsv.ParseOptions(
+        delimiter=dialect.delimiter or NO_DELIMITER,
+        quote_char=dialect.quotechar or False,
+        escape_char=dialect.escapechar or False,
+        newlines_in_values=True,
+        invalid_row_handler=on_invalid_row,
+    )
+    types = {name: plan.get(index, pa.string()) for index, name in enumerate(names)}
+    # Only empty cells are missing ("NA" stays text); types.infer_column treats
+    # empty text the same way, so the text columns may hold them as nulls.
+    convert_options = pacsv.ConvertOptions(
+        column_types=types, null_values=[""], strings_can_be_null=True
+    )
+    return read_options, parse_options, convert_options
+
+
+def _stream(
+    source: Source,
+    encoding: str,
+    dialect: Dialect,
+    names: list[str],
+    plan: dict[int, pa.DataType],
+    ragged: list[int],
+) -> tuple[list[pa.ChunkedArray], set[int]]:
+    """The columns (typed where ``plan`` says), and the planned ones that failed."""
+    # Timestamps are parsed by the reader; numbers are cast from each batch's text,
+    # which shows leading zeros (007) that the reader's parser would drop.
+    native = {index: kind for index, kind in plan.items() if kind == pa.timestamp("us")}
+    options = _arrow_options(encoding, dialect, names, native, ragged, skip_header=True)
+    chunks: list[list[pa.Array]] = [[] for _ in names]
+    failed: set[int] = set()
+    with source.open() as handle:
+        try:
+            _convert_batches(pacsv.open_csv(handle, *options), plan, chunks, failed)
+        except pa.ArrowInvalid as exc:
+            # The reader stops at a value its own parser (timestamps) refuses.
+            column = _FAILED_COLUMN.search(str(exc))
+            if column is None or int(column.group(1)) not in native:
+                raise
+            failed.add(int(column.group(1)))
+    if failed:
+        return [], failed
+    types = [plan.get(index, pa.string()) for index in range(len(names))]
+    return [
+        pa.chunked_array(parts, kind) for parts, kind in zip(chunks, types, strict=True)
+    ], failed
+
+
+def _convert_batches(
+    reader: pacsv.CSVStreamingReader,
+    plan: dict[int, pa.DataType],
+    chunks: list[list[pa.Array]],
+    failed: set[int],
+) -> None:
+    """Append each batch's columns to ``chunks``, typed where ``plan`` says."""
+    for batch in reader:
+        for index, column in enumerate(batch.columns):
+            if index in plan and index not in failed:
+                typed = parse_native(column, plan[index])
+                if typed is None:
+                    failed.add(index)
+                    chunks[index] = []
+                else:
+                    chunks[index].append(typed)
+            elif index not in failed:
+                chunks[index].append(column)
 
 
 def _header_width(source: Source, encoding: str, dialect: Dialect) -> int:

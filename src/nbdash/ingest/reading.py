@@ -13,6 +13,7 @@ import pyarrow as pa
 from nbdash.errors import IngestError
 from nbdash.ingest.containers import gunzip, is_gzip, is_plain_zip, unzip
 from nbdash.ingest.csvfile import (
+    EXACT_BYTES,
     EXTRA_COLUMN,
     TextTable,
     find_layout,
@@ -219,7 +220,11 @@ def _read_delimited(
     dialect = _dialect(sample, options)
     layout = _layout(src, encoding, dialect, options)
 
-    text = read_text_table(src, encoding, dialect, layout=layout, ragged=options.ragged)
+    # Columns the user types are read as text, so their misfits can be reported.
+    typed = infer_types and not any(overrides)
+    text = read_text_table(
+        src, encoding, dialect, layout=layout, ragged=options.ragged, typed=typed
+    )
     if not text.header and not text.columns:
         raise _empty(src.filename)
     report = IngestReport(
@@ -236,8 +241,16 @@ def _read_delimited(
     return IngestResult(frame, report)
 
 
+SNIFF_BYTES_LARGE = 32 * 1024
+"""The dialect of a file past ``EXACT_BYTES`` is sniffed on its first 32 KiB (some
+hundreds of records): sniffing costs about 1 s per 100 KiB on a busy machine, and
+the Arrow reader then checks every row's width against the header anyway."""
+
+
 def _sample(src: Source, head: bytes, encoding: str) -> str:
     complete = src.size <= len(head)
+    if src.size > EXACT_BYTES:
+        head = head[:SNIFF_BYTES_LARGE]
     sample = decode_sample(head, encoding, complete=complete)
     if complete and not sample.strip():
         raise _empty(src.filename)
@@ -321,6 +334,7 @@ def _typed_frame(
             column_types=overrides[0],
             date_formats=overrides[1],
             keep_as_text=len(names) - 1 if is_extra else None,
+            ready=text.ready,
         )
     else:
         typed_columns = [TypedColumn(raw, raw.null_count) for raw in text.columns]

@@ -161,6 +161,13 @@ def _clean(
 
 
 def _has_padding(text: pa.Array) -> bool:
+    # Quick no: nothing to trim off ASCII whitespace, and no no-break space anywhere.
+    lengths = pc.binary_length(text)
+    trimmed = pc.binary_length(pc.ascii_trim_whitespace(text))
+    if pc.all(pc.equal(lengths, trimmed)).as_py() is not False and not _has(
+        text, "\u00a0"
+    ):
+        return False
     for space in (" ", "\t", "\u00a0"):
         if pc.any(pc.starts_with(text, space)).as_py():
             return True
@@ -329,6 +336,9 @@ def _parse_decorated(
     values: pa.Array, style: str, strict: bool
 ) -> tuple[pa.Array, list[str]] | None:
     """Numbers written with currency, separators, percent signs or parentheses."""
+    simple = _parse_signed(values) if style == "dot" else None
+    if simple is not None:
+        return simple
     fits = pc.fill_null(pc.match_substring_regex(values, _NUMBER_STYLES[style]), False)
     if strict and _count(fits) != len(values) - values.null_count:
         return None
@@ -346,6 +356,51 @@ def _parse_decorated(
     return number, _number_notes(values, style)
 
 
+def _parse_signed(values: pa.Array) -> tuple[pa.Array, list[str]] | None:
+    """The common case in a few passes: one sign before (``$12.50``) or a percent
+    sign after (``12%``) every present value, the rest a plain number.
+
+    None when any value differs from that shape (the full pattern then decides):
+    every value is still checked, by the cast of what is left.
+    """
+    head = values.slice(0, _SAMPLE).drop_null()
+    if len(head) == 0:
+        return None
+    first = str(head[0].as_py())
+    sign = first[0] if first[0] in _SIGNS else ""
+    suffix = "%" if first.endswith("%") else ""
+    if not sign and not suffix:
+        return None
+    present = len(values) - values.null_count
+    plain = values
+    for text, at_start in ((sign, True), (suffix, False)):
+        if not text:
+            continue
+        test = pc.starts_with if at_start else pc.ends_with
+        if _count(test(plain, text)) != present or _count(test(plain, text * 2)):
+            return None
+        plain = _trim_one(plain, text, at_start)
+    try:
+        number = _cast_number(plain)
+    except pa.ArrowInvalid:
+        return None
+    if native_misfit(number):
+        return None
+    notes = [f"currency signs removed: {sign}"] if sign else []
+    if suffix:
+        notes.append("percent signs removed: 12% read as 12, not 0.12")
+    return number, notes
+
+
+def _trim_one(values: pa.Array, text: str, at_start: bool) -> pa.Array:
+    """Remove ``text`` (one character, checked to be there once) from one end."""
+    if text.isascii():
+        trim = pc.ascii_ltrim if at_start else pc.ascii_rtrim
+    else:
+        trim = pc.utf8_ltrim if at_start else pc.utf8_rtrim
+    return trim(values, characters=text)
+
+
 def _strip_decorations(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Trim signs, currency, percent and parentheses off the ends; note negatives.
 
@@ -356,7 +411,8 @@ def _strip_decorations(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     plain = values
     for _ in range(2):  # "-$5" and "$-5" alike
         negative = pc.or_(negative, pc.fill_null(pc.starts_with(plain, "-"), False))
-        plain = pc.utf8_ltrim(plain, characters=_DECORATION + "-+(")
+        plain = pc.utf8_ltrim(plain, characters="-+(")
+        plain = pc.utf8_ltrim(plain, characters=_DECORATION)
     plain = pc.utf8_rtrim(plain, characters=_DECORATION + ")")
     return plain, negative
 
@@ -726,6 +782,63 @@ def _column_index(key: str, names: list[str], originals: list[str], option: str)
     raise type(error)(f"{option}: {error}")
 
 
+def native_type(sample: TypedColumn) -> pa.DataType | None:
+    """The Arrow type a CSV reader may parse this column's text straight into.
+
+    ``sample`` is the column typed on a sample of the file. Plain integers, plain
+    decimal numbers and ISO timestamps without a zone are parsed by Arrow's reader
+    exactly as :func:`infer_column` casts them, so the rest of the file can skip the
+    text stage; anything decorated, zoned, boolean or text returns None.
+
+    Arrow's parser does not see leading zeros (``007`` reads as 7) and takes ``nan``
+    and ``inf`` as numbers: the caller must rule both out (:func:`native_misfit`).
+    """
+    if sample.notes or sample.overridden or sample.unparseable:
+        return None
+    value_type = sample.values.type
+    if sample.kind == "integer" and value_type == pa.int64():
+        return pa.int64()
+    if sample.kind == "number" and value_type == pa.float64():
+        return pa.float64()
+    if sample.kind == "datetime" and value_type == pa.timestamp("us"):
+        return pa.timestamp("us")
+    return None
+
+
+def native_misfit(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a natively parsed column holds what :func:`infer_column` rejects.
+
+    That is ``nan`` or ``inf`` in a float column (such words keep a column as text).
+    """
+    if not pa.types.is_floating(values.type):
+        return False
+    odd = pc.or_(pc.is_nan(values), pc.is_inf(values))
+    return bool(pc.any(odd).as_py())
+
+
+def parse_native(values: pa.Array, target: pa.DataType) -> pa.Array | None:
+    """Cast text to ``target`` as :func:`infer_column` would accept it, else None.
+
+    For a batch of a column whose sample chose ``target`` (:func:`native_type`):
+    None when a value does not cast, has a leading zero (``007``) or is ``nan``/``inf``.
+    """
+    if pa.types.is_timestamp(values.type):
+        return values  # parsed by the reader itself
+    try:
+        converted = pc.cast(values, target)
+    except pa.ArrowInvalid:
+        return None
+    if native_misfit(converted) or _has_leading_zero(values):
+        return None
+    return converted
+
+
+def native_column(values: pa.Array | pa.ChunkedArray) -> TypedColumn:
+    """A column Arrow's reader parsed straight into ``values`` (checked, no text)."""
+    kind = {pa.int64(): "integer", pa.float64(): "number"}.get(values.type, "datetime")
+    return TypedColumn(values, values.null_count, kind=kind)
+
+
 def type_columns(
     names: list[str],
     header: list[str],
@@ -737,6 +850,7 @@ def type_columns(
     date_formats: Mapping[str, str] | None = None,
     keep_as_text: int | None = None,
     release: bool = True,
+    ready: Mapping[int, TypedColumn] | None = None,
 ) -> list[TypedColumn]:
     """Type every column, in parallel (Arrow kernels release the GIL).
 
@@ -745,11 +859,16 @@ def type_columns(
     replaced by a null array of the same length once typed (the text of a large file
     is then freed column by column); columns with unparseable cells are kept, for
     the caller to quote them.
+    ``ready`` holds columns already typed by the reader, by index: they are
+    returned as they are.
     Unknown names in ``column_types``/``date_formats`` raise ``ColumnNotFoundError``.
     """
     overrides = resolve_overrides(names, header, column_types, date_formats)
+    ready = ready or {}
 
     def convert(index: int) -> TypedColumn:
+        if index in ready:
+            return ready[index]
         raw = columns[index]
         if index == keep_as_text:
             return TypedColumn(raw, raw.null_count)
