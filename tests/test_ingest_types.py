@@ -252,7 +252,9 @@ def late(value: str, rows: int = 2000) -> str:
 
 
 def test_batched_path_types_numbers_dates_and_text(batched: None) -> None:
-    rows = [f"{i},2024-01-{i % 28 + 1:02d},${i}.25,{i % 100}%,C{i}" for i in range(3000)]
+    rows = [
+        f"{i},2024-01-{i % 28 + 1:02d},${i}.25,{i % 100}%,C{i}" for i in range(3000)
+    ]
     data = "id,day,price,share,who\n" + "\n".join(rows) + "\n"
 
     result = read_table(data.encode(), filename="big.csv")

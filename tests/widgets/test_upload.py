@@ -537,3 +537,38 @@ def test_new_upload_replaces_the_kept_file(
 
     kept = leftovers(uploads_dir)
     assert len(kept) == 1 and kept[0].read_bytes() == b"y\n2\n"
+
+
+def test_encrypted_store_stages_uploads_in_a_private_temp_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+    import tempfile
+
+    from nbdash.store.crypto import generate_key
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    workspace = Workspace(Store(tmp_path / "store", encrypt=True, key=generate_key()))
+    widget = Upload(workspace=workspace)
+    messages: Sent = []
+    monkeypatch.setattr(
+        widget, "send", lambda content, buffers=None: messages.append((content, []))
+    )
+    secret = b"name,salary\nAnn,91234\nBo,80000\n"
+
+    reply = upload_file(widget, messages, "pay.csv", secret, dataset="pay")
+
+    assert reply["result"]["rows"] == 2
+    staged = widget.upload_dir()
+    assert staged.parent == tmp_path / "tmp"
+    assert stat.S_IMODE(staged.stat().st_mode) == 0o700
+    assert [path.read_bytes() for path in staged.iterdir()] == [secret]
+    # No plaintext anywhere under the store: not in .uploads, not in the dataset.
+    store_files = [path for path in (tmp_path / "store").rglob("*") if path.is_file()]
+    assert not (tmp_path / "store" / ".uploads").exists()
+    assert all(b"91234" not in path.read_bytes() for path in store_files)
+    assert workspace.get("pay")["salary"].tolist() == [91234, 80000]
+
+    widget.close()
+    assert not staged.exists()

@@ -29,6 +29,7 @@ import html
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -274,6 +275,7 @@ class Upload(NbdashWidget):
         self._workspace = workspace
         self._transfer: _Transfer | None = None
         self._kept: _Kept | None = None
+        self._private_dir: Path | None = None
 
     @property
     def workspace(self) -> Workspace:
@@ -281,8 +283,16 @@ class Upload(NbdashWidget):
         return self._workspace
 
     def upload_dir(self) -> Path:
-        """The folder for partial uploads: ``<store root>/.uploads`` or a temp dir."""
-        root = getattr(getattr(self._workspace, "store", None), "root", None)
+        """The folder for partial uploads: ``<store root>/.uploads`` or a temp dir.
+
+        When the store is encrypted, the plaintext file never goes beside it: it is
+        staged in a private folder (mode 0700) in :func:`tempfile.gettempdir`, made
+        for this widget and deleted with everything in it by :meth:`close`.
+        """
+        store = getattr(self._workspace, "store", None)
+        if getattr(store, "encrypt", False):
+            return self._private_upload_dir()
+        root = getattr(store, "root", None)
         if root is None:
             folder = Path(tempfile.gettempdir()) / "nbdash-uploads"
         else:
@@ -290,10 +300,20 @@ class Upload(NbdashWidget):
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    def _private_upload_dir(self) -> Path:
+        if self._private_dir is None or not self._private_dir.is_dir():
+            # mkdtemp makes the folder readable by this user only (0700).
+            self._private_dir = Path(tempfile.mkdtemp(prefix="nbdash-upload-"))
+            logger.debug("Encrypted store: staging uploads in %s", self._private_dir)
+        return self._private_dir
+
     def close(self) -> None:
         """Drop any upload in progress and the kept file, then close the widget."""
         self._discard()
         self._forget_kept()
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None
         super().close()
 
     def reread(self, **options: Any) -> dict[str, Any]:
