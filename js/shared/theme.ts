@@ -82,6 +82,8 @@ export function themeLayout(layout: Record<string, unknown>, theme: PlotTheme): 
       linecolor: theme.line,
       zerolinecolor: theme.line,
       tickfont: { color: theme.muted },
+      // Long category labels grow the margin instead of running over the axis title.
+      automargin: true,
     };
   }
   return themed;
