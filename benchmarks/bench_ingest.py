@@ -139,12 +139,19 @@ def main() -> None:
         size_mb = path.stat().st_size / 1e6
         took = time.perf_counter() - began
         print(f"wrote {args.rows} rows, {size_mb:.0f} MB in {took:.0f} s")
+        load_before = os.getloadavg()
+        print(f"load average before reading: {load_before}")
         results = {name: measure(*reader, path) for name, reader in READERS.items()}
 
-    report(results, args.rows, size_mb)
+    report(results, args.rows, size_mb, load_before)
 
 
-def report(results: dict[str, dict[str, object]], rows: int, size_mb: float) -> None:
+def report(
+    results: dict[str, dict[str, object]],
+    rows: int,
+    size_mb: float,
+    load_before: tuple[float, float, float],
+) -> None:
     base = results["pandas.read_csv"]
     print(
         f"{'reader':20} {'s':>6} {'x pandas':>8} {'peak MiB':>9} {'before':>7} "
@@ -171,13 +178,15 @@ def report(results: dict[str, dict[str, object]], rows: int, size_mb: float) -> 
                 "rows": rows,
                 "size_mb": size_mb,
                 "cpus": os.cpu_count(),
-                "load_avg": os.getloadavg(),
+                "load_avg_before": load_before,
+                "load_avg_after": os.getloadavg(),
                 "python": platform.python_version(),
                 "results": results,
             },
             indent=2,
         )
     )
+    print(f"load average after: {os.getloadavg()}")
     print(f"written to {RESULTS}")
 
 
