@@ -1,14 +1,18 @@
 """Pollock score of nbdash's reader: every polluted file loaded with ``read_table``.
 
-Run: ``.venv/bin/python benchmarks/pollock_score.py [--limit N] [--data DIR]``.
+Run: ``.venv/bin/python benchmarks/pollock_score.py [--limit N] [--step K]
+[--ragged extra_column|drop] [--loader nbdash|duckdb|clevercsv] [--data DIR]``.
 
 The loader sees only the polluted file (``polluted_files/csv/<name>``): it detects
 encoding, dialect, preamble, header and table end itself. ``parameters/`` is never
-opened by this script. The loader runs with ``infer_types=False`` (cells as written,
-so the comparison is of the table's structure, not of nbdash's type conversions) and
-``ragged="drop"`` (surplus fields of a broken row are dropped and reported rather than
-kept in an ``_extra`` column, which would add a column to every record); the score of
-the default ``ragged="extra_column"`` is printed too.
+opened by this script. nbdash runs with the options a user gets by default, except
+``infer_types=False`` (cells as written, so the comparison is of the table's
+structure, not of nbdash's type conversions): in particular the default
+``ragged="extra_column"`` (surplus fields that no repair explains are kept in an
+``_extra`` column); ``--ragged drop`` scores the other choice. For comparison,
+``--loader duckdb`` scores DuckDB's ``read_csv`` with its sniffer (every column as
+text) and ``--loader clevercsv`` CleverCSV's ``read_table`` (its dialect detection,
+first row as header); neither is given the parameters either.
 
 Ground truth is the clean table ``polluted_files/clean/<name>``, parsed as standard CSV
 (comma, double quote). Its first row is the header, except for ``file_no_header.csv``
@@ -102,13 +106,53 @@ def loaded_table(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def score_file(polluted: Path, clean: Path, ragged: str) -> dict[str, Any]:
+def load_nbdash(path: Path, ragged: str) -> pd.DataFrame:
+    """nbdash's table, every cell as text."""
+    return read_table(path, infer_types=False, ragged=ragged).frame  # type: ignore[arg-type]
+
+
+def load_duckdb(path: Path, ragged: str) -> pd.DataFrame:
+    """DuckDB's auto-detected table, every column as text."""
+    import duckdb
+
+    with duckdb.connect() as connection:
+        relation = connection.read_csv(str(path), all_varchar=True)
+        return relation.df()
+
+
+def load_clevercsv(path: Path, ragged: str) -> pd.DataFrame:
+    """CleverCSV's detected dialect; the first row names the columns."""
+    import clevercsv
+
+    rows = clevercsv.read_table(str(path), num_chars=256 * 1024)
+    if not rows:
+        raise ValueError("no rows")
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    names = [
+        str(index) if index >= len(rows[0]) else rows[0][index]
+        for index in range(width)
+    ]
+    return pd.DataFrame(rows[1:], columns=pd.Index(names))
+
+
+LOADERS = {"nbdash": load_nbdash, "duckdb": load_duckdb, "clevercsv": load_clevercsv}
+
+
+def score_file(
+    polluted: Path, clean: Path, ragged: str, loader: str = "nbdash"
+) -> dict[str, Any]:
     """The ten Pollock numbers for one file, and their sum."""
     result: dict[str, Any] = {"file": polluted.name}
     try:
-        frame = read_table(polluted, infer_types=False, ragged=ragged).frame  # type: ignore[arg-type]
+        frame = LOADERS[loader](polluted, ragged)
     except IngestError as exc:
         result.update({"success": 0.0, "error": str(exc), "total": 0.0})
+        return result
+    except Exception as exc:  # another loader's failure scores 0
+        if loader == "nbdash":
+            raise
+        result.update({"success": 0.0, "error": repr(exc)[:200], "total": 0.0})
         return result
 
     clean_header, clean_rows = clean_table(clean)
@@ -141,13 +185,17 @@ def family(name: str) -> str:
     return re.sub(r"(?<=quote)\d+$", "", stem)
 
 
-def run(data: Path, limit: int | None, ragged: str) -> dict[str, Any]:
-    """Score every file (or the first ``limit``) and summarise."""
+def run(
+    data: Path, limit: int | None, ragged: str, loader: str = "nbdash", step: int = 1
+) -> dict[str, Any]:
+    """Score every file (or the first ``limit``, or every ``step``-th) and sum up."""
     folder = data / "polluted_files"
     weights = json.loads((data / "pollock_weights.json").read_text())
-    files = sorted((folder / "csv").glob("*.csv"))[:limit]
+    files = sorted((folder / "csv").glob("*.csv"))[:limit][::step]
     started = time.perf_counter()
-    scores = [score_file(path, folder / "clean" / path.name, ragged) for path in files]
+    scores = [
+        score_file(path, folder / "clean" / path.name, ragged, loader) for path in files
+    ]
     seconds = time.perf_counter() - started
 
     total_weight = sum(float(weights.get(one["file"], 1.0)) for one in scores)
@@ -159,7 +207,8 @@ def run(data: Path, limit: int | None, ragged: str) -> dict[str, Any]:
         families.setdefault(family(one["file"]), []).append(one["total"])
     worst = sorted((sum(v) / len(v), name, len(v)) for name, v in families.items())
     return {
-        "ragged": ragged,
+        "loader": loader,
+        "ragged": ragged if loader == "nbdash" else None,
         "files": len(scores),
         "simple": sum(one["total"] for one in scores) / max(len(scores), 1),
         "weighted": weighted / max(total_weight, 1e-12),
@@ -178,30 +227,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--step", type=int, default=1, help="every K-th file")
+    parser.add_argument(
+        "--ragged", choices=("extra_column", "drop"), default="extra_column"
+    )
+    parser.add_argument("--loader", choices=sorted(LOADERS), default="nbdash")
     args = parser.parse_args(argv)
     if not (args.data / "polluted_files" / "csv").is_dir():
         print(f"Pollock data not found at {args.data}", file=sys.stderr)
         return 2
     logging.disable(logging.WARNING)
 
-    summary = run(args.data, args.limit, "drop")
-    default = run(args.data, args.limit, "extra_column")
+    summary = run(args.data, args.limit, args.ragged, args.loader, args.step)
+    how = f"ragged={args.ragged!r}" if args.loader == "nbdash" else "auto-detected"
+    print(f"loader: {args.loader} ({how})")
     print(f"files: {summary['files']} in {summary['seconds']:.1f} s")
-    print(f"Pollock simple score:   {summary['simple']:.3f} / 10  (ragged='drop')")
-    print(f"Pollock weighted score: {summary['weighted']:.3f} / 10  (ragged='drop')")
-    print(
-        f"with ragged='extra_column': simple {default['simple']:.3f}, "
-        f"weighted {default['weighted']:.3f}"
-    )
-    print(f"failures: {summary['failures']}")
+    print(f"Pollock simple score:   {summary['simple']:.3f} / 10")
+    print(f"Pollock weighted score: {summary['weighted']:.3f} / 10")
+    print(f"failures: {summary['failures'][:20]}")
     print("worst families (mean of the ten-number sum):")
     for row in summary["worst_families"]:
         print(f"  {row['family']:<40} {row['mean']:.3f}  ({row['files']} files)")
 
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "pollock_score.json"
-    default.pop("per_file")
-    summary["extra_column"] = default
+    suffix = (
+        ""
+        if args.loader == "nbdash" and args.ragged == "extra_column"
+        else (f"_{args.loader}" if args.loader != "nbdash" else f"_{args.ragged}")
+    )
+    out = RESULTS / f"pollock_score{suffix}.json"
     out.write_text(json.dumps(summary, indent=1))
     print(f"written {out}")
     return 0

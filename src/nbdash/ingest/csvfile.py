@@ -155,6 +155,11 @@ def _read_fast(
     source: Source, encoding: str, dialect: Dialect, typed: bool = False
 ) -> TextTable | None:
     """The Arrow read; None when rows are ragged or a row is too long for it."""
+    # TODO: a second table of the same width is read as more rows here, with or
+    # without a blank line before it (the exact path ends the table at its
+    # header). Finding it needs a scan of the columns for a row that repeats a
+    # header name; until then only a second table of another width (a ragged row)
+    # sends a file over EXACT_BYTES back to the exact path, which finds it.
     ragged: list[int] = []
     try:
         if typed and _ascii_compatible(encoding):
