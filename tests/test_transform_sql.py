@@ -833,3 +833,30 @@ def test_unknown_option_of_a_known_spec_is_refused() -> None:
     compile_pipeline(fake_pipeline(plain), [Column("a", "BIGINT")], "t")
     with pytest.raises(EngineNotSupportedError, match="option 'collate' of SortKey"):
         compile_pipeline(fake_pipeline(odd), [Column("a", "BIGINT")], "t")
+
+
+def test_count_distinct_and_std() -> None:
+    frame = pd.DataFrame(
+        {
+            "k": pd.Series(["a", "a", "b", None], dtype="str"),
+            "x": pd.Series([1, None, 1, 2], dtype="Int64"),
+            "f": [1.0, 3.0, np.nan, 2.0],
+        }
+    )
+    step = {
+        "kind": "group",
+        "by": ["k"],
+        "aggregations": [
+            {"column": "x", "func": "count_distinct", "name": "xs"},
+            {"column": "f", "func": "count_distinct", "name": "fs"},
+            {"column": "f", "func": "std", "name": "sd"},
+        ],
+    }
+
+    result = duck(frame, step)
+
+    assert result["xs"].tolist() == [1, 1, 1]
+    assert result["fs"].tolist() == [2, 0, 1]
+    assert result["sd"].iloc[0] == pytest.approx(2**0.5)  # sample std of 1 and 3
+    assert result["sd"].iloc[1:].isna().all()
+    assert_frame_equal(result, pipe(step).run_frame(frame))

@@ -42,7 +42,8 @@ _INTEGER_TYPES = {
 }  # fmt: skip
 _FLOAT_TYPES = {"FLOAT", "DOUBLE"}
 _COMPARISONS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_AGGREGATES = {"mean": "avg", "median": "median"}
+_AGGREGATES = {"mean": "avg", "median": "median", "std": "stddev_samp"}
+_AGGREGATE_FUNCS = {"sum", "min", "max", "count", "count_distinct", *_AGGREGATES}
 _TEXT_TESTS = {"contains": "contains", "starts with": "starts_with"}
 _TEXT_TESTS |= {"ends with": "suffix"}
 _MASKED = ("Int64", "Int32", "Int16", "Int8", "Float64", "Float32")
@@ -374,16 +375,25 @@ def _group(compiler: _Compiler, step: Any) -> None:
 def _aggregate(compiler: _Compiler, aggregation: Any) -> tuple[str, Column]:
     column = compiler.column(aggregation.column)
     func = aggregation.func
-    if func in ("sum", "mean", "median") and not _is_number(column):
+    if func not in _AGGREGATE_FUNCS:
+        raise EngineNotSupportedError(
+            f"aggregation {func!r} is not supported by the duckdb engine; use "
+            "engine='pandas'."
+        )
+    if func in ("sum", "mean", "median", "std") and not _is_number(column):
         raise SpecError(
             f"aggregation {func!r} needs a numeric column; column "
             f"{column.name!r} holds {_dtype_name(column)}. Use 'count', 'min' or 'max'."
         )
     name = quote(column.name)
     output = quote(aggregation.output)
-    if func == "count":
-        dtype = "Int64" if str(column.dtype) in _MASKED else "int64"
-        return f"count({name}) AS {output}", Column(aggregation.output, "BIGINT", dtype)
+    if func in ("count", "count_distinct"):
+        # pandas: count of a masked column is Int64, nunique is always int64.
+        masked = str(column.dtype) in _MASKED and func == "count"
+        dtype = "Int64" if masked else "int64"
+        distinct = "DISTINCT " if func == "count_distinct" else ""
+        sql = f"count({distinct}{name}) AS {output}"
+        return sql, Column(aggregation.output, "BIGINT", dtype)
     if func in ("min", "max"):
         return f"{func}({name}) AS {output}", Column(
             aggregation.output, column.type, column.dtype
