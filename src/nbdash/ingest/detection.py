@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import logging
 import re
@@ -209,7 +210,10 @@ def sniff_dialect(
     """
     lines = [line for line in sample.splitlines()[:SNIFF_RECORDS] if line.strip()]
     delimiters = [delimiter] if delimiter else _candidate_delimiters(lines)
-    quotes: list[str | None] = [quotechar] if quotechar else ['"', "'", None]
+    # A ' absent from the sample parses exactly like no quote: skip it. The " stays
+    # first so it wins ties and quoted fields later in the file are read.
+    single: list[str | None] = ["'"] if "'" in sample else []
+    quotes: list[str | None] = [quotechar] if quotechar else ['"', *single, None]
     escapes: list[str | None] = [escapechar] if escapechar else [None]
     if escapechar is None and '\\"' in sample:
         escapes.append("\\")
@@ -311,6 +315,7 @@ _VALUE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def _looks_like_value(cell: str) -> bool:
     # A cell holding a stray quote or delimiter-like symbols suggests a wrong split.
     return len(cell) < 200 and bool(_VALUE.match(cell))
