@@ -206,3 +206,20 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
         parse("-" * 5000 + "1")
     with pytest.raises(ExpressionError, match="over 10000 characters"):
         parse("1" + " + 1" * 5000)
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("eval('1')", "Unknown function eval()"),
+        ("uper([a])", "Did you mean upper()?"),
+        ("upper([a], [b])", "upper()"),
+    ],
+)
+def test_a_derive_spec_with_a_bad_call_is_refused_before_it_runs(
+    text: str, wanted: str
+) -> None:
+    with pytest.raises(SpecError) as info:
+        DeriveStep(name="x", expression=text)
+
+    assert wanted in str(info.value)

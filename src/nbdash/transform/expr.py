@@ -199,12 +199,24 @@ def parse(text: str) -> Expr:
         raise ExpressionError(f"The expression {problem}.", expression=text)
     try:
         tree = _parser().parse(text)
-        return _Builder(text).build(tree)
+        expr = _Builder(text).build(tree)
+        _check_calls(expr, text)
+        return expr
     except lark.exceptions.UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
     except RecursionError:
         message = "The expression nests too deeply; split it into several steps."
         raise ExpressionError(message, expression=text) from None
+
+
+def _check_calls(expr: Expr, text: str) -> None:
+    # Function names and argument counts need no column types, so they are checked
+    # when the expression is parsed: a spec naming an unknown function is refused
+    # before anything (code generation included) relies on it.
+    checker = _Checker({}, text, [])
+    for node in walk(expr):
+        if isinstance(node, Call):
+            checker._signature(node)
 
 
 def _syntax_error(text: str, exc: Any) -> ExpressionError:
