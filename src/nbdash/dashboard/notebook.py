@@ -1,14 +1,15 @@
 """The notebook that holds the dashboards: finding it, reading and writing its metadata.
 
 Two ways in. For a file no front end has open (tests, papermill outputs, the CLI),
-:func:`read_nbdash_metadata` and :func:`write_nbdash_metadata` edit the ``.ipynb``
-with nbformat. For the notebook open in JupyterLab, :class:`NotebookBridge` talks to
+:func:`read_nbdash_metadata` reads the ``.ipynb`` as JSON and
+:func:`write_nbdash_metadata` edits it with nbformat. For the notebook open in JupyterLab, :class:`NotebookBridge` talks to
 nbdash's lab extension over the comm target ``nbdash.notebook``: the kernel never
 writes an open notebook's file, the front end changes its model and the user saves.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import uuid
@@ -59,11 +60,15 @@ def read_nbdash_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     >>> read_nbdash_metadata(path)
     {}
     """
-    import nbformat
+    # Plain JSON, not nbformat: importing nbformat pulls in jsonschema, whose format
+    # checkers compile dozens of grammars at import (about 5 CPU seconds here), and
+    # this runs in every kernel that shows a dashboard. Only the metadata is read.
+    with open(path, encoding="utf-8") as handle:
+        notebook = json.load(handle)
 
-    notebook = nbformat.read(os.fspath(path), as_version=4)  # type: ignore[no-untyped-call]
-    value = notebook.metadata.get(METADATA_KEY, {})
-    return _plain(value) if isinstance(value, dict) else {}
+    metadata = notebook.get("metadata") if isinstance(notebook, dict) else None
+    value = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def list_dashboards(path: str | os.PathLike[str] | None = None) -> list[str]:
@@ -107,15 +112,6 @@ def write_nbdash_metadata(path: str | os.PathLike[str], value: dict[str, Any]) -
     nbformat.write(notebook, os.fspath(partial))  # type: ignore[no-untyped-call]
     os.replace(partial, target)
     logger.info("wrote nbdash metadata to %s", target)
-
-
-def _plain(value: Any) -> Any:
-    """nbformat's NotebookNode turned back into plain dicts and lists."""
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
 
 
 # --- which notebook is running ----------------------------------------------------
