@@ -1,0 +1,60 @@
+"""Anomaly detector: a level that goes back where it was is one event, not two."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nbdash.insights.anomaly import detect_anomalies
+
+HOURS = 24 * 30
+START, END = 24 * 12, 24 * 16
+
+
+@pytest.fixture(autouse=True)
+def nbdash_warnings_are_errors():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", module="nbdash")
+        yield
+
+
+def hourly(levels: dict[tuple[int, int], float], seed: int = 3) -> pd.Series:
+    """Level 50 with noise of sigma 1, plus ``levels`` added over ranges."""
+    rng = np.random.default_rng(seed)
+    hours = np.arange(HOURS)
+    x = 50 + rng.normal(0, 1, len(hours))
+    for (first, last), level in levels.items():
+        x[first:last] += level
+    index = pd.date_range("2024-01-01", periods=HOURS, freq="h")
+    return pd.Series(x, index=index)
+
+
+def test_plateau_is_one_shift_dated_at_its_start():
+    found = detect_anomalies(hourly({(START, END): 12.0}))
+    shifts = [item for item in found if item.kind.startswith("shift")]
+    assert [item.kind for item in shifts] == ["shift up"]
+    assert abs(shifts[0].position - START) <= 6
+    # The return comes at END; the old code reported it as a shift down there.
+    after = [item for item in found if item.position >= END - 6]
+    assert after == [], f"the return at hour {END} was reported: {after}"
+
+
+def test_dip_that_recovers_is_one_shift_down():
+    found = detect_anomalies(hourly({(START, END): -12.0}))
+    kinds = [(item.kind, item.position) for item in found]
+    assert [k for k, _ in kinds if k.startswith("shift")] == ["shift down"]
+    assert not [p for _, p in kinds if p >= END - 6]
+
+
+def test_second_shift_to_a_new_level_is_kept():
+    # Up 12 at START, then down 24 at END: the level ends 12 below where it began,
+    # which is a new level, not a return.
+    found = detect_anomalies(hourly({(START, END): 12.0, (END, HOURS): -12.0}))
+    shifts = sorted(
+        (item.position, item.kind) for item in found if item.kind.startswith("shift")
+    )
+    assert [kind for _, kind in shifts] == ["shift up", "shift down"]
+    assert abs(shifts[0][0] - START) <= 6 and abs(shifts[1][0] - END) <= 6
