@@ -7,6 +7,13 @@ Both methods merge flags closer than the same gap into one event. Reports recall
 category and overall, and false alarms per series (median and mean), to stdout and
 ``benchmarks/results/nab.json``. The detector never sees the labels.
 
+The baseline is reported three ways: at its published setting (100 points, 3 sigma);
+keeping only its k strongest events per series, k being how many the detector flagged
+on that series (the same budget of flags); and with one threshold for all series
+raised until its median false alarms is at most 1 (chosen with the labels). Files
+alternate between half A and half B in sorted order per category; figures are given
+per half.
+
 Run: ``.venv/bin/python benchmarks/bench_nab.py [--limit N]``.
 """
 
