@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from pathlib import Path
@@ -69,19 +70,32 @@ def orders_frame() -> pd.DataFrame:
     ImportError
         When statsmodels is not installed (it comes with ``nbdash[insights]``).
     """
-    try:
-        from statsmodels.datasets import elec_equip
-    except ImportError as error:
+    shipped = _shipped_elec_equip()
+    if shipped is None:
         message = (
             "orders_csv() needs statsmodels, which ships the elec_equip data. "
             "Install it with: pip install 'nbdash[insights]'"
         )
-        raise ImportError(message) from error
+        raise ImportError(message)
 
-    shipped: pd.DataFrame = elec_equip.load_pandas().data
-    frame = shipped.reset_index()
-    frame.columns = ["date", "turnover_index"]
-    return frame
+    raw = pd.read_csv(shipped)
+    dates = pd.to_datetime(raw.iloc[:, 0], format="%b-%d-%Y")
+    values = raw.iloc[:, 1].astype("float64")
+    return pd.DataFrame({"date": dates, "turnover_index": values})
+
+
+def _shipped_elec_equip() -> Path | None:
+    # The CSV file is read from statsmodels' folder without importing statsmodels:
+    # importing its datasets package costs over a CPU second, in the example
+    # notebook's first cell and so on every Voila page load.
+    spec = importlib.util.find_spec("statsmodels")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / "datasets" / "elec_equip" / "elec_equip.csv"
+        if path.is_file():
+            return path
+    return None
 
 
 def sales_csv(folder: str | os.PathLike[str] | None = None) -> Path:
