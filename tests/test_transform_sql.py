@@ -860,3 +860,38 @@ def test_count_distinct_and_std() -> None:
     assert result["sd"].iloc[0] == pytest.approx(2**0.5)  # sample std of 1 and 3
     assert result["sd"].iloc[1:].isna().all()
     assert_frame_equal(result, pipe(step).run_frame(frame))
+
+
+# Each compiled kind on its own, from 4a's strategies ---------------------------------
+
+COMPILED_ALWAYS = ["select", "drop_columns", "rename", "reorder"]
+"""Kinds the duckdb engine compiles whatever the spec and data (names without NUL)."""
+
+COMPILED_SOMETIMES = ["filter", "sort", "group", "fill_missing", "drop_missing"]
+COMPILED_SOMETIMES += ["flag_missing", "join"]
+"""Kinds it compiles for some specs and refuses (auto runs pandas) for others."""
+
+
+@pytest.mark.parametrize("kind", COMPILED_ALWAYS + COMPILED_SOMETIMES)
+def test_each_compiled_kind_equals_pandas(kind: str) -> None:
+    refused: list[bool] = []
+
+    @settings(**FAST, max_examples=12)
+    @given(shared_cases(choices=[kind], max_steps=2))
+    def check(case: tuple[pd.DataFrame, Pipeline, dict[str, pd.DataFrame]]) -> None:
+        frame, pipeline, others = case
+        pandas_result = outcome(lambda: pipeline.run_frame(frame, others=others))
+        duck_result = outcome(lambda: run_frame(pipeline, frame, "duckdb", others))
+        named = not any("\x00" in str(name) for name in frame.columns)
+        if (
+            kind in COMPILED_ALWAYS
+            and named
+            and isinstance(pandas_result, pd.DataFrame)
+        ):
+            assert duck_result is not EngineNotSupportedError
+        refused.append(duck_result is EngineNotSupportedError)
+        assert_same(duck_result, pandas_result)
+
+    check()
+    if kind in COMPILED_ALWAYS:
+        assert not all(refused), f"the duckdb engine refused every {kind} pipeline"

@@ -107,6 +107,12 @@ def quote(name: str) -> str:
     >>> print(quote('a" ; select 1; --'))
     "a"" ; select 1; --"
     """
+    if "\x00" in name:
+        # DuckDB's parser reads SQL text as a C string: a NUL would end it.
+        raise EngineNotSupportedError(
+            f"the duckdb engine cannot name column {name!r}: it holds a NUL "
+            "character. Rename the column or use engine='pandas'."
+        )
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -539,7 +545,43 @@ def _joined_columns(
     return {"left": left_out, "right": right_out}
 
 
+def _keep(compiler: _Compiler, columns: list[Column], picks: list[str]) -> None:
+    """Select ``picks`` (SQL terms) as the relation's new ``columns``."""
+    names = [column.name for column in columns]
+    if ROW in names:
+        raise EngineNotSupportedError(
+            f"the duckdb engine uses the column name {ROW!r} itself; use "
+            "engine='pandas'."
+        )
+    row = [ROW] if compiler.has_row else []
+    compiler.add(f"SELECT {', '.join([*picks, *row])} FROM {compiler.previous}")
+    compiler.columns = columns
+
+
+def _select(compiler: _Compiler, step: Any) -> None:
+    names = step.output_columns([column.name for column in compiler.columns])
+    columns = [compiler.column(name) for name in names]
+    _keep(compiler, columns, [quote(name) for name in names])
+
+
+def _rename(compiler: _Compiler, step: Any) -> None:
+    names = step.output_columns([column.name for column in compiler.columns])
+    columns = [
+        Column(new, column.type, column.dtype)
+        for column, new in zip(compiler.columns, names, strict=True)
+    ]
+    picks = [
+        f"{quote(column.name)} AS {quote(new.name)}"
+        for column, new in zip(compiler.columns, columns, strict=True)
+    ]
+    _keep(compiler, columns, picks)
+
+
 _STEPS = {
+    "select": _select,
+    "drop_columns": _select,
+    "reorder": _select,
+    "rename": _rename,
     "join": _join,
     "filter": _filter,
     "sort": _sort,
@@ -585,6 +627,10 @@ _KNOWN_FIELDS = {
     "DropMissingStep": {"kind", "columns"},
     "FlagMissingStep": {"kind", "column", "flag_column"},
     "JoinStep": {"kind", "dataset", "on", "right_on", "how", "suffixes"},
+    "SelectStep": {"kind", "columns"},
+    "DropColumnsStep": {"kind", "columns"},
+    "ReorderStep": {"kind", "columns"},
+    "RenameStep": {"kind", "mapping"},
 }
 
 
