@@ -864,7 +864,8 @@ def test_count_distinct_and_std() -> None:
 
 # Each compiled kind on its own, from 4a's strategies ---------------------------------
 
-COMPILED_ALWAYS = ["select", "drop_columns", "rename", "reorder"]
+COMPILED_ALWAYS = ["select", "drop_columns", "rename", "reorder", "drop_duplicates"]
+COMPILED_ALWAYS += ["top_n"]
 """Kinds the duckdb engine compiles whatever the spec and data (names without NUL)."""
 
 COMPILED_SOMETIMES = ["filter", "sort", "group", "fill_missing", "drop_missing"]

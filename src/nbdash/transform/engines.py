@@ -58,7 +58,9 @@ the same time in both engines at 1M rows (7M cells), DuckDB was twice as slow at
 _REDUCING = {"group"}
 
 _SOURCE_VIEW = "__nbdash_source"
-_RESETS_INDEX = {"filter", "sort", "group", "drop_missing"}
+_KEEPS_INDEX = {"select", "drop_columns", "rename", "reorder", "cast", "derive"}
+_KEEPS_INDEX |= {"fill_missing", "flag_missing", "drop_missing_columns", "bucket_date"}
+"""Steps after which the pandas engine keeps the input's index (others reset it)."""
 _READERS = {".parquet": "read_parquet", ".pq": "read_parquet", ".csv": "read_csv"}
 _READERS |= {".tsv": "read_csv", ".txt": "read_csv"}
 
@@ -202,7 +204,7 @@ def _duckdb_frame(
     with _connection(None) as connection:
         query = _compile_frame(pipeline, connection, frame, others)
         result = _execute(connection, query, f"dataset {pipeline.source!r}")
-    keeps_index = not any(step.kind in _RESETS_INDEX for step in _active(pipeline))
+    keeps_index = all(step.kind in _KEEPS_INDEX for step in _active(pipeline))
     return _restore(result, query.columns, frame.index if keeps_index else None)
 
 

@@ -46,6 +46,8 @@ _AGGREGATES = {"mean": "avg", "median": "median", "std": "stddev_samp"}
 _AGGREGATE_FUNCS = {"sum", "min", "max", "count", "count_distinct", *_AGGREGATES}
 _TEXT_TESTS = {"contains": "contains", "starts with": "starts_with"}
 _TEXT_TESTS |= {"ends with": "suffix"}
+_ROW_KINDS = {"sort", "join", "drop_duplicates", "top_n"}
+"""Steps that need the hidden row number (:data:`ROW`) from the start."""
 _MASKED = ("Int64", "Int32", "Int16", "Int8", "Float64", "Float32")
 
 
@@ -217,7 +219,7 @@ class _Compiler:
             if file_source and c.type in _FLOAT_TYPES
         ]
         star = f"* REPLACE ({', '.join(replaced)})" if replaced else "*"
-        self.has_row = any(step.kind in ("sort", "join") for _, step in self.active)
+        self.has_row = any(step.kind in _ROW_KINDS for _, step in self.active)
         row = f", row_number() OVER () - 1 AS {ROW}" if self.has_row else ""
         self.add(f"SELECT {star}{row} FROM {source}")
 
@@ -577,7 +579,44 @@ def _rename(compiler: _Compiler, step: Any) -> None:
     _keep(compiler, columns, picks)
 
 
+def _drop_duplicates(compiler: _Compiler, step: Any) -> None:
+    """Keep the first (or last) of each set of equal rows; missing equals missing."""
+    names = list(step.columns) or [column.name for column in compiler.columns]
+    direction = "ASC" if step.keep == "first" else "DESC"
+    partition = (
+        f"PARTITION BY {', '.join(quote(name) for name in names)} " if names else ""
+    )
+    window = f"row_number() OVER ({partition}ORDER BY {ROW} {direction})"
+    compiler.add(f"SELECT * FROM {compiler.previous} QUALIFY {window} = 1")
+    compiler.reordered = True
+
+
+def _top_n(compiler: _Compiler, step: Any) -> None:
+    """``nlargest``/``nsmallest``: ties by row order, or every row tied at the cut."""
+    column = compiler.column(step.column)
+    if not (_is_number(column) or column.type.startswith("TIMESTAMP")):
+        raise SpecError(
+            f"'top_n' needs a numeric or datetime column; column {column.name!r} "
+            f"holds {_dtype_name(column)}. Use a 'sort' step and then a 'sample' or "
+            "'filter'."
+        )
+    name = quote(column.name)
+    direction = "ASC" if step.ascending else "DESC"
+    ties = "DESC" if step.ties == "last" else "ASC"
+    if step.ties == "all":
+        window = f"rank() OVER (ORDER BY {name} {direction})"
+    else:
+        window = f"row_number() OVER (ORDER BY {name} {direction}, {ROW} {ties})"
+    compiler.add(
+        f"SELECT * FROM {compiler.previous} WHERE {name} IS NOT NULL "
+        f"QUALIFY {window} <= {int(step.n)}"
+    )
+    compiler.order_rows([f"{name} {direction}", f"{ROW} {ties}"])
+
+
 _STEPS = {
+    "drop_duplicates": _drop_duplicates,
+    "top_n": _top_n,
     "select": _select,
     "drop_columns": _select,
     "reorder": _select,
@@ -631,6 +670,8 @@ _KNOWN_FIELDS = {
     "DropColumnsStep": {"kind", "columns"},
     "ReorderStep": {"kind", "columns"},
     "RenameStep": {"kind", "mapping"},
+    "DropDuplicatesStep": {"kind", "columns", "keep"},
+    "TopNStep": {"kind", "column", "n", "ascending", "ties"},
 }
 
 
