@@ -445,3 +445,31 @@ def test_static_html_draws_charts_as_svg_images(sales_workspace: Workspace) -> N
     model = DashboardModel(full_spec(), sales_workspace)
     page = dashboard_to_html(model.spec, model.contents)
     assert page.count('src="data:image/svg+xml;base64,') == 1
+
+
+def test_up_to_date_pipeline_output_is_not_recomputed(
+    sales_workspace: Workspace, sales_frame: pd.DataFrame
+) -> None:
+    DashboardModel(full_spec(), sales_workspace).close()
+    made = sales_workspace.version("by_region")
+
+    # A second dashboard on the same data finds the output current.
+    DashboardModel(full_spec(), sales_workspace).close()
+    assert sales_workspace.version("by_region") == made
+
+    # A new version of the source (no model following it) makes it stale.
+    sales_workspace.put("sales", sales_frame.iloc[:2])
+    assert sales_workspace.version("by_region") == made
+    DashboardModel(full_spec(), sales_workspace).close()
+
+    assert sales_workspace.version("by_region") == made + 1
+    by_region = sales_workspace.get("by_region").set_index("region")["revenue"]
+    assert by_region.sum() == pytest.approx(sales_frame["revenue"].iloc[:2].sum())
+
+
+def test_output_from_another_pipeline_is_replaced(sales_workspace: Workspace) -> None:
+    sales_workspace.put("by_region", pd.DataFrame({"region": ["x"], "revenue": [1.0]}))
+    DashboardModel(full_spec(), sales_workspace)
+
+    regions = set(sales_workspace.get("by_region")["region"])
+    assert regions == set(sales_workspace.get("sales")["region"])

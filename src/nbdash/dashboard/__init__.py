@@ -7,6 +7,7 @@ reads and writes it, and :class:`DashboardModel` binds a spec to a workspace.
 
 from __future__ import annotations
 
+from nbdash.dashboard.content import table_content
 from nbdash.dashboard.filters import Filter, apply_filters
 from nbdash.dashboard.notebook import (
     NotebookBridge,
@@ -18,7 +19,7 @@ from nbdash.dashboard.notebook import (
     set_notebook_path,
     write_nbdash_metadata,
 )
-from nbdash.dashboard.runtime import DashboardModel, table_content
+from nbdash.dashboard.runtime import DashboardModel
 from nbdash.dashboard.spec import DashboardSpec, Tile, TileLayout, parse_spec
 
 __all__ = [

@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import math
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pandas.api import types as ptypes
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nbdash.errors import SpecError, check_columns
+
+if TYPE_CHECKING:
+    from nbdash.charts import ChartSpec
 
 logger = logging.getLogger(__name__)
 
@@ -256,3 +259,80 @@ def _is_bare_date(bound: float | str) -> bool:
 
 def _iso_day(value: Any) -> str:
     return pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+# --- making filters -----------------------------------------------------------
+
+CLICKABLE_KINDS = ("bar", "pie", "donut")
+"""The chart kinds whose bars or slices can be clicked to cross-filter."""
+
+
+def cross_filter_for(
+    tile_id: str, chart: ChartSpec, point: dict[str, Any], frame: Any
+) -> Filter:
+    """The cross-filter made by clicking ``point`` (plotly's click) on a chart tile.
+
+    Bars filter by their category (a date bar by its whole bucket), pie slices by
+    their label. Raises SpecError when the point names no category.
+    """
+    from nbdash.charts import unescape_label
+
+    if chart.kind in ("pie", "donut"):
+        value = point.get("label")
+    else:
+        value = point.get("y") if chart.horizontal else point.get("x")
+    if value is not None:
+        # Figures escape "<", ">" and "&" in labels; the click names the escaped text.
+        value = unescape_label(str(value))
+    if value is None or (chart.top_n and str(value).startswith("Other")):
+        message = (
+            f"The point clicked has no category to filter by (got {point!r}); "
+            "click a bar or slice of a named category."
+        )
+        raise SpecError(message)
+
+    common = {"id": f"cross-{tile_id}", "dataset": chart.dataset, "origin": tile_id}
+    if chart.x in frame.columns and ptypes.is_datetime64_any_dtype(frame[chart.x]):
+        low, high = _bucket_range(str(value), chart.bucket)
+        return Filter(column=chart.x, kind="date_range", low=low, high=high, **common)
+    return Filter(column=chart.x, kind="categories", values=[str(value)], **common)
+
+
+def _bucket_range(value: str, bucket: str | None) -> tuple[str, str]:
+    # A clicked date bar stands for its whole bucket: filter to that period.
+    import pandas as pd
+
+    start = pd.Timestamp(value)
+    if start.tzinfo is not None:
+        start = start.tz_localize(None)
+    frequency = {"week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
+    if bucket in frequency:
+        end = start + pd.tseries.frequencies.to_offset(frequency[bucket])
+        return start.strftime("%Y-%m-%d"), (end - pd.Timedelta(days=1)).strftime(
+            "%Y-%m-%d"
+        )
+    day = start.strftime("%Y-%m-%d")
+    return day, day
+
+
+def filter_kind_of(frame: Any, column: str, dataset: str) -> str:
+    """The filter kind that suits ``column``: by date, by number, or by category."""
+    check_columns([column], frame.columns, dataset=dataset)
+    values = frame[column]
+    if ptypes.is_datetime64_any_dtype(values):
+        return "date_range"
+    if ptypes.is_numeric_dtype(values) and not ptypes.is_bool_dtype(values):
+        return "number_range"
+    return "categories"
+
+
+def new_filter(
+    filter_id: str, dataset: str, column: str, kind: str, label: str
+) -> Filter:
+    """A new, inactive filter; SpecError when a field is not valid."""
+    try:
+        return Filter(
+            id=filter_id, dataset=dataset, column=column, kind=kind, label=label
+        )
+    except ValidationError as exc:
+        raise SpecError(f"Cannot add filter on {column!r}: {exc}") from exc

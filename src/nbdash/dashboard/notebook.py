@@ -2,9 +2,10 @@
 
 Two ways in. For a file no front end has open (tests, papermill outputs, the CLI),
 :func:`read_nbdash_metadata` reads the ``.ipynb`` as JSON and
-:func:`write_nbdash_metadata` edits it with nbformat. For the notebook open in JupyterLab, :class:`NotebookBridge` talks to
-nbdash's lab extension over the comm target ``nbdash.notebook``: the kernel never
-writes an open notebook's file, the front end changes its model and the user saves.
+:func:`write_nbdash_metadata` edits it with nbformat. For the notebook open in
+JupyterLab, :class:`NotebookBridge` talks to nbdash's lab extension over the comm
+target ``nbdash.notebook``: the kernel never writes an open notebook's file, the
+front end changes its model and the user saves.
 """
 
 from __future__ import annotations

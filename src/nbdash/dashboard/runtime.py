@@ -7,7 +7,6 @@ and recomputes a tile only when a dataset it draws from changes.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -15,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from nbdash.dashboard.filters import Filter, apply_filters, filter_options
+from nbdash.dashboard.content import TileContent, data_tile_content
+from nbdash.dashboard.filters import (
+    CLICKABLE_KINDS,
+    Filter,
+    apply_filters,
+    cross_filter_for,
+    filter_kind_of,
+    filter_options,
+    new_filter,
+)
 from nbdash.dashboard.spec import DashboardSpec, Tile, TileLayout, next_free_layout
 from nbdash.errors import NbdashError, SpecError
 
@@ -26,12 +34,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TABLE_ROWS = 50
-"""How many rows a table tile shows."""
-
-INSIGHT_SENTENCES = 5
-"""How many insights an insights tile shows."""
-
 # The fields of a chart spec that ``edit_tile`` may change.
 EDITABLE_CHART_FIELDS = frozenset(
     {
@@ -41,7 +43,9 @@ EDITABLE_CHART_FIELDS = frozenset(
     }
 )  # fmt: skip
 
-TileContent = dict[str, Any]
+SOURCE_VERSION = "source_version"
+"""The key, in a pipeline output's ``meta``, of the source version it was made from."""
+
 SpecListener = Callable[[DashboardSpec], None]
 ContentListener = Callable[[set[str]], None]
 
@@ -199,11 +203,11 @@ class DashboardModel:
             When the dataset lacks the column.
         """
         frame = self.workspace.get(dataset)
-        chosen = kind or _filter_kind_of(frame, column, dataset)
+        chosen = kind or filter_kind_of(frame, column, dataset)
         filter_id = tile_id or _free_id(
             f"filter-{column}", {f.id for f in self._spec.filters}
         )
-        item = _new_filter(filter_id, dataset, column, chosen, label)
+        item = new_filter(filter_id, dataset, column, chosen, label)
         filter_options(item, frame)  # checks the column and its type early
 
         filters = [f for f in self._spec.filters if f.id != item.id] + [item]
@@ -258,13 +262,13 @@ class DashboardModel:
         """
         tile = self._spec.tile(tile_id)
         chart = tile.chart
-        if tile.kind != "chart" or chart is None or chart.kind not in _CLICKABLE:
+        if tile.kind != "chart" or chart is None or chart.kind not in CLICKABLE_KINDS:
             message = (
                 f"Tile {tile_id!r} cannot cross-filter: only bar, pie and donut "
                 "charts can be clicked to filter."
             )
             raise SpecError(message)
-        item = _cross_filter_for(
+        item = cross_filter_for(
             tile_id, chart, point, self.workspace.get(chart.dataset)
         )
 
@@ -465,7 +469,9 @@ class DashboardModel:
         try:
             for output in self._pipeline_order():
                 pipeline = self._spec.pipelines[output]
-                if pipeline.source in self.workspace:
+                if pipeline.source in self.workspace and self._is_stale(
+                    output, pipeline
+                ):
                     self._run_pipeline(output, pipeline)
         finally:
             self._rebuilding = False
@@ -501,18 +507,7 @@ class DashboardModel:
         frame = apply_filters(
             self.workspace.get(dataset), self._spec.filters_on(dataset), tile_id=tile.id
         )
-        chart = tile.chart
-        if chart is not None and (tile.kind == "kpi" or chart.kind == "kpi"):
-            return {"kpi": chart.kpi(frame).to_dict()}
-        if chart is not None:
-            figure = json.loads(chart.to_figure(frame).to_json())
-            # The views theme figures themselves; the template is ~7 KB a chart of
-            # widget state, saved in the notebook.
-            figure.get("layout", {}).pop("template", None)
-            return {"figure": figure}
-        if tile.kind == "insights":
-            return {"insights": insights_content(frame, dataset, tile.insights)}
-        return {"table": table_content(frame)}
+        return data_tile_content(tile, frame)
 
     def _filter_content(self, item: Filter) -> TileContent:
         frame = self.workspace.get(item.dataset)
@@ -534,7 +529,21 @@ class DashboardModel:
         if direct:
             self.refresh(direct)
 
+    def _is_stale(self, output: str, pipeline: Pipeline) -> bool:
+        # An output made by this very pipeline from the source's current version
+        # (recorded by _run_pipeline) is up to date: a second dashboard or a re-run
+        # cell does not compute it again.
+        if output not in self.workspace:
+            return True
+        meta = self.workspace.info(output).get("meta") or {}
+        if not isinstance(meta, dict):
+            return True
+        same = meta.get("pipeline") == pipeline.model_dump(mode="json")
+        source_version = self.workspace.version(pipeline.source)
+        return not (same and meta.get(SOURCE_VERSION) == source_version)
+
     def _run_pipeline(self, output: str, pipeline: Pipeline) -> None:
+        source_version = self.workspace.version(pipeline.source)
         try:
             frame = pipeline.run(self.workspace)
         except Exception as exc:
@@ -542,7 +551,10 @@ class DashboardModel:
             message = f"The pipeline that makes {output!r} failed: {exc}"
             self._fail_tiles_of(output, message)
             return
-        meta = {"pipeline": pipeline.model_dump(mode="json")}
+        meta = {
+            "pipeline": pipeline.model_dump(mode="json"),
+            SOURCE_VERSION: source_version,
+        }
         self.workspace.put(output, frame, meta=meta)
 
     def _fail_tiles_of(self, dataset: str, message: str) -> None:
@@ -581,88 +593,6 @@ class DashboardModel:
             listener(set(tile_ids))
 
 
-def table_content(frame: Any, rows: int = TABLE_ROWS) -> dict[str, Any]:
-    """The first ``rows`` rows of ``frame``, JSON-safe: columns, rows, total_rows.
-
-    Dates become ISO strings and missing values ``None``.
-    """
-    head = json.loads(
-        frame.head(rows).to_json(orient="split", date_format="iso", index=False)
-    )
-    return {
-        "columns": [str(column) for column in head["columns"]],
-        "rows": head["data"],
-        "total_rows": len(frame),
-    }
-
-
-def insights_content(
-    frame: Any, dataset: str, settings: dict[str, Any] | None
-) -> dict[str, Any]:
-    """The top insights of ``frame`` as ``{"sentences": [...], "skipped": [...]}``."""
-    try:
-        from nbdash.insights import find_insights
-    except ImportError:
-        message = "Insights are not available in this nbdash (nbdash.insights)."
-        return {"sentences": [], "skipped": [message]}
-
-    report = find_insights(frame, settings or None, name=dataset)
-    top = report.insights[:INSIGHT_SENTENCES]
-    return {
-        "sentences": [insight.sentence for insight in top],
-        "kinds": [insight.kind for insight in top],
-        "skipped": [str(reason) for reason in report.skipped][:5],
-    }
-
-
-_CLICKABLE = ("bar", "pie", "donut")
-
-
-def _cross_filter_for(
-    tile_id: str, chart: ChartSpec, point: dict[str, Any], frame: Any
-) -> Filter:
-    from pandas.api import types as ptypes
-
-    from nbdash.charts import unescape_label
-
-    if chart.kind in ("pie", "donut"):
-        value = point.get("label")
-    else:
-        value = point.get("y") if chart.horizontal else point.get("x")
-    if value is not None:
-        # Figures escape "<", ">" and "&" in labels; the click names the escaped text.
-        value = unescape_label(str(value))
-    if value is None or (chart.top_n and str(value).startswith("Other")):
-        message = (
-            f"The point clicked has no category to filter by (got {point!r}); "
-            "click a bar or slice of a named category."
-        )
-        raise SpecError(message)
-
-    common = {"id": f"cross-{tile_id}", "dataset": chart.dataset, "origin": tile_id}
-    if chart.x in frame.columns and ptypes.is_datetime64_any_dtype(frame[chart.x]):
-        low, high = _bucket_range(str(value), chart.bucket)
-        return Filter(column=chart.x, kind="date_range", low=low, high=high, **common)
-    return Filter(column=chart.x, kind="categories", values=[str(value)], **common)
-
-
-def _bucket_range(value: str, bucket: str | None) -> tuple[str, str]:
-    # A clicked date bar stands for its whole bucket: filter to that period.
-    import pandas as pd
-
-    start = pd.Timestamp(value)
-    if start.tzinfo is not None:
-        start = start.tz_localize(None)
-    frequency = {"week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
-    if bucket in frequency:
-        end = start + pd.tseries.frequencies.to_offset(frequency[bucket])
-        return start.strftime("%Y-%m-%d"), (end - pd.Timedelta(days=1)).strftime(
-            "%Y-%m-%d"
-        )
-    day = start.strftime("%Y-%m-%d")
-    return day, day
-
-
 def _tile_edit(
     old: Tile, *, title: str | None, chart: dict[str, Any] | None, text: str | None
 ) -> dict[str, Any]:
@@ -689,31 +619,6 @@ def _tile_edit(
             raise SpecError(message)
         update["chart"] = {**old.chart.model_dump(), **chart}
     return update
-
-
-def _filter_kind_of(frame: Any, column: str, dataset: str) -> str:
-    from pandas.api import types as ptypes
-
-    from nbdash.errors import check_columns
-
-    check_columns([column], frame.columns, dataset=dataset)
-    values = frame[column]
-    if ptypes.is_datetime64_any_dtype(values):
-        return "date_range"
-    if ptypes.is_numeric_dtype(values) and not ptypes.is_bool_dtype(values):
-        return "number_range"
-    return "categories"
-
-
-def _new_filter(
-    filter_id: str, dataset: str, column: str, kind: str, label: str
-) -> Filter:
-    try:
-        return Filter(
-            id=filter_id, dataset=dataset, column=column, kind=kind, label=label
-        )
-    except ValidationError as exc:
-        raise SpecError(f"Cannot add filter on {column!r}: {exc}") from exc
 
 
 def _free_id(stem: str, taken: set[str]) -> str:
