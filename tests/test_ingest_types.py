@@ -323,3 +323,38 @@ def test_batched_path_matches_the_exact_path(
     ]
     assert batched_result.frame["c"].iloc[1234] == 1234
     assert batched_result.frame["e"].iloc[4] == "01"
+
+
+@pytest.mark.parametrize("path", ["exact", "batched"])
+def test_frames_are_writable_on_both_paths(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Built without pandas' block copy: one-chunk Arrow columns must still be copied
+    # out of their read-only buffers, or setting a cell raises.
+    if path == "batched":
+        from nbdash.ingest import csvfile, reading
+
+        monkeypatch.setattr(csvfile, "EXACT_BYTES", 0)
+        monkeypatch.setattr(reading, "EXACT_BYTES", 0)
+    data = "i,f,d,t\n" + "".join(
+        f"{n},{n}.5,2024-01-0{n % 9 + 1},w{n}\n" for n in range(50)
+    )
+    frame = read(data)
+
+    frame.loc[0, "i"] = 99
+    frame.loc[1, "f"] = -1.0
+    frame.loc[2, "d"] = pd.NaT
+    frame.loc[3, "t"] = "changed"
+
+    assert frame["i"].tolist()[:2] == [99, 1]
+    assert frame["f"].tolist()[:2] == [0.5, -1.0]
+    assert pd.isna(frame["d"].iloc[2])
+    assert frame["t"].iloc[3] == "changed"
+
+
+def test_a_tab_inside_a_currency_value_keeps_the_column_text() -> None:
+    # Found by the fuzz test: "$\t1" matched the number pattern, and the cast of
+    # "\t1" then raised instead of the column staying text.
+    frame = read('a,b\n1,"$\t1"\n2,$ 2\n')
+
+    assert frame["b"].tolist() == ["$\t1", "$ 2"]

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -339,13 +340,28 @@ def _typed_frame(
     else:
         typed_columns = [TypedColumn(raw, raw.null_count) for raw in text.columns]
 
+    report.rows = len(text.columns[0]) if text.columns else 0
     series = {}
-    for name, original, typed in zip(names, text.header, typed_columns, strict=True):
+    for index, (name, original, typed) in enumerate(
+        zip(names, text.header, typed_columns, strict=True)
+    ):
         series[name] = _to_series(typed.values)
         report.columns.append(_column_report(name, original, series[name], typed))
+        _release_column(text, typed, index)
 
-    report.rows = len(text.columns[0]) if text.columns else 0
-    return pd.DataFrame(series, index=pd.RangeIndex(report.rows))
+    # copy=False: no consolidation of same-typed columns into one block, which
+    # would copy every numeric column once more at the peak.
+    return pd.DataFrame(series, index=pd.RangeIndex(report.rows), copy=False)
+
+
+def _release_column(text: TextTable, typed: TypedColumn, index: int) -> None:
+    """Drop the Arrow copy of a column pandas now holds (kept if it has misfits)."""
+    if typed.unparseable_rows:
+        return
+    text.ready.pop(index, None)
+    text.columns[index] = pa.nulls(len(text.columns[index]))
+    typed.values = pa.nulls(0)
+    pa.default_memory_pool().release_unused()
 
 
 def _to_series(values: pa.Array) -> pd.Series:
@@ -359,7 +375,13 @@ def _to_series(values: pa.Array) -> pd.Series:
         return pd.Series(
             values.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
         )
-    return pd.Series(values.to_pandas())
+    series = pd.Series(values.to_pandas())
+    # A one-chunk column comes out as a read-only view of the Arrow buffer; the
+    # frame is built without copying, so copy such a column to keep it writable.
+    numeric = isinstance(series.dtype, np.dtype)
+    if numeric and not series.to_numpy(copy=False).flags.writeable:
+        series = series.copy()
+    return series
 
 
 def _column_report(

@@ -70,8 +70,12 @@ _SAMPLE_LINES = 5
 
 
 def _number_pattern(core: str) -> str:
-    signed = rf"[-+]?\s*(?:{_CURRENCY})?\s*[-+]?{core}\s*(?:{_CURRENCY})?\s*%?"
-    return rf"^(?:{signed}|\(\s*{signed}\s*\))$"
+    # Only the spaces _strip_decorations trims may sit between a sign and the
+    # number ("$\t1" is text: a tab would be left for the cast to refuse).
+    space = r"[ \x{00a0}\x{202f}]*"
+    currency = rf"{space}(?:{_CURRENCY})?{space}"
+    signed = rf"[-+]?{currency}[-+]?{core}{currency}%?"
+    return rf"^(?:{signed}|\({space}{signed}{space}\))$"
 
 
 _NUMBER_STYLES = {
