@@ -869,7 +869,7 @@ COMPILED_ALWAYS += ["top_n"]
 """Kinds the duckdb engine compiles whatever the spec and data (names without NUL)."""
 
 COMPILED_SOMETIMES = ["filter", "sort", "group", "fill_missing", "drop_missing"]
-COMPILED_SOMETIMES += ["flag_missing", "join"]
+COMPILED_SOMETIMES += ["flag_missing", "join", "derive"]
 """Kinds it compiles for some specs and refuses (auto runs pandas) for others."""
 
 

@@ -30,6 +30,7 @@ from nbdash.errors import (
     SpecError,
     column_not_found,
 )
+from nbdash.transform.sql_expr import compile_expression
 
 logger = logging.getLogger(__name__)
 
@@ -614,7 +615,31 @@ def _top_n(compiler: _Compiler, step: Any) -> None:
     compiler.order_rows([f"{name} {direction}", f"{ROW} {ties}"])
 
 
+def _derive(compiler: _Compiler, step: Any) -> None:
+    """Set column ``name`` to the expression (see :mod:`~nbdash.transform.sql_expr`)."""
+    if step.name == ROW:
+        raise EngineNotSupportedError(f"the duckdb engine uses {ROW!r} itself")
+    dtypes = {column.name: column.dtype for column in compiler.columns}
+    value = compile_expression(step.ast, dtypes, compiler.param, step.expression)
+    column = Column(step.name, _KIND_TYPES[value.kind], value.dtype)
+    name = quote(step.name)
+    if step.name in dtypes:
+        select = f"* REPLACE ({value.sql} AS {name})"
+        compiler.columns = [
+            column if old.name == step.name else old for old in compiler.columns
+        ]
+    else:
+        select = f"*, {value.sql} AS {name}"
+        compiler.columns = [*compiler.columns, column]
+    compiler.add(f"SELECT {select} FROM {compiler.previous}")
+
+
+_KIND_TYPES = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
+_KIND_TYPES |= {"text": "VARCHAR", "date": "TIMESTAMP"}
+
+
 _STEPS = {
+    "derive": _derive,
     "drop_duplicates": _drop_duplicates,
     "top_n": _top_n,
     "select": _select,
@@ -672,6 +697,7 @@ _KNOWN_FIELDS = {
     "RenameStep": {"kind", "mapping"},
     "DropDuplicatesStep": {"kind", "columns", "keep"},
     "TopNStep": {"kind", "column", "n", "ascending", "ties"},
+    "DeriveStep": {"kind", "name", "expression"},
 }
 
 
