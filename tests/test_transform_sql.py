@@ -896,3 +896,79 @@ def test_each_compiled_kind_equals_pandas(kind: str) -> None:
     check()
     if kind in COMPILED_ALWAYS:
         assert not all(refused), f"the duckdb engine refused every {kind} pipeline"
+
+
+# Derived columns ---------------------------------------------------------------------
+
+
+def derive(name: str, text: str) -> dict[str, Any]:
+    return {"kind": "derive", "name": name, "expression": text}
+
+
+def test_derive_arithmetic_follows_pandas() -> None:
+    frame = pd.DataFrame(
+        {"a": [7, -7, 7, 0], "b": [2, 2, -2, 0], "x": [7.5, -7.5, np.nan, 1.0]}
+    )
+    result = duck(
+        frame,
+        derive("ratio", "a / b"),
+        derive("rest", "a % 3"),
+        derive("negrest", "a % -3"),
+        derive("frest", "x % 2"),
+        derive("half", "round(x / 2, 1)"),
+        derive("sum", "a + b * 2"),
+    )
+
+    # By hand: a zero divisor gives a missing value; % takes the divisor's sign;
+    # round(3.75, 1) and round(-3.75, 1) go to the even digit.
+    assert result["ratio"].tolist()[:3] == [3.5, -3.5, -3.5]
+    assert np.isnan(result["ratio"].iloc[3])
+    assert result["rest"].tolist() == [1, 2, 1, 0]
+    assert result["negrest"].tolist() == [-2, -1, -2, 0]
+    assert result["frest"].tolist()[:2] == [1.5, 0.5]
+    assert result["half"].tolist()[:2] == [3.8, -3.8]
+    assert result["sum"].tolist() == [11, -3, 3, 0]
+    assert result["sum"].dtype == "int64"
+    assert result["ratio"].dtype == "float64"
+
+
+def test_derive_comparisons_with_missing_are_false(sales: pd.DataFrame) -> None:
+    result = duck(
+        sales,
+        derive("big", "revenue > 6 or region == 'us'"),
+        derive("not_big", "not (revenue > 6)"),
+        derive("gap", "is_missing(revenue)"),
+        derive("label", "if(revenue >= 10, concat(region, '!'), 'small')"),
+    )
+
+    assert result["big"].tolist() == [True, False, False, True, True, True]
+    assert result["not_big"].tolist() == [False, True, True, False, False, True]
+    assert result["gap"].tolist() == [False, True, False, False, False, False]
+    assert result["label"].tolist()[:4] == ["EU!", "small", "small", "EU!"]
+
+
+def test_derive_injection_payloads_stay_data() -> None:
+    frame = pd.DataFrame({HOSTILE_NAME: pd.Series(["x", None], dtype="str")})
+    text = f"concat([{HOSTILE_NAME}], '{HOSTILE_VALUE.replace(chr(39), chr(39) * 2)}')"
+    steps = (
+        derive(HOSTILE_NAME, text),
+        derive("hit", f"contains([{HOSTILE_NAME}], 'DROP TABLE')"),
+    )
+    query = to_sql(pipe(*steps), frame)
+    result = duck(frame, *steps)
+
+    assert "DROP TABLE" not in query.sql
+    assert result[HOSTILE_NAME].tolist() == ["x" + HOSTILE_VALUE, HOSTILE_VALUE]
+    assert result["hit"].tolist() == [True, True]
+
+
+def test_derive_refuses_what_pandas_types_by_the_data(sales: pd.DataFrame) -> None:
+    with pytest.raises(
+        EngineNotSupportedError, match=r"len\(\) gives int64 or float64"
+    ):
+        duck(sales, derive("n", "len(region)"))
+    with pytest.raises(EngineNotSupportedError, match="full Unicode case mapping"):
+        duck(sales, derive("u", "upper(region)"))
+
+    auto = run_frame(pipe(derive("n", "len(region)")), sales, engine="auto")
+    assert auto["n"].tolist()[:2] == [2.0, 2.0]

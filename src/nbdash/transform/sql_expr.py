@@ -208,7 +208,7 @@ class _Writer:
     def divisor(self, node: Binary, right: SqlValue) -> str:
         if right.series:
             return f"nullif({right.sql}, 0)"
-        if not isinstance(node.right, Constant):
+        if not _nonzero_constant(node.right):
             _refuse(
                 f"'{node.op}' by a computed constant: pandas gives inf (or an error) "
                 "where SQL gives a missing value"
@@ -340,6 +340,13 @@ def _quote(name: str) -> str:
     from nbdash.transform.sql import quote
 
     return quote(name)
+
+
+def _nonzero_constant(node: Expr) -> bool:
+    """A number written in the text (``3``, ``-3``), not 0."""
+    while isinstance(node, Unary) and node.op == "-":
+        node = node.operand
+    return isinstance(node, Constant) and node.value not in (0, None, False)
 
 
 def _constant(node: Expr) -> Any:
