@@ -358,3 +358,15 @@ def test_a_tab_inside_a_currency_value_keeps_the_column_text() -> None:
     frame = read('a,b\n1,"$\t1"\n2,$ 2\n')
 
     assert frame["b"].tolist() == ["$\t1", "$ 2"]
+
+
+def test_batched_path_honours_numeric_missing_tokens(batched: None) -> None:
+    data = "a,b\n" + "".join(f"{i},x\n" for i in range(3000)) + "-999,y\n"
+
+    result = read_table(data.encode(), filename="t.csv", missing_values=["-999"])
+
+    column = result.report.column("a")
+    assert pd.isna(result.frame["a"].iloc[-1])
+    assert result.frame["a"].iloc[2999] == 2999
+    assert column.missing == 1
+    assert column.notes == ["1 cells '-999' read as missing"]

@@ -221,8 +221,9 @@ def _read_delimited(
     dialect = _dialect(sample, options)
     layout = _layout(src, encoding, dialect, options)
 
-    # Columns the user types are read as text, so their misfits can be reported.
-    typed = infer_types and not any(overrides)
+    # Columns the user types are read as text, so their misfits can be reported;
+    # with missing_values too, so tokens such as -999 are counted as missing.
+    typed = infer_types and not any(overrides) and not missing_values
     text = read_text_table(
         src, encoding, dialect, layout=layout, ragged=options.ragged, typed=typed
     )
