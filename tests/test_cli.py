@@ -198,6 +198,11 @@ def test_server_commands_for_voila_and_lab(tmp_path: Path) -> None:
         "-m",
         "voila",
         "sales_dashboard.ipynb",
+        "--preheat_kernel=True",
+        "--pool_size=1",
+        '--VoilaKernelManager.default_env_variables='
+        '{"NBDASH_NOTEBOOK_PATH": "sales_dashboard.ipynb"}',
+        "--VoilaKernelManager.fill_delay=0.0",
         "--port=9000",
         "--no-browser",
     ]

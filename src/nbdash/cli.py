@@ -289,7 +289,11 @@ def _server_command(
     notebook: Path, mode: str, port: int | None, no_browser: bool
 ) -> list[str]:
     if mode == "voila":
+        from nbdash.publish.voila import voila_options
+
+        # Preheated kernels have run the notebook before the page is asked for.
         command = [sys.executable, "-m", "voila", notebook.name]
+        command += voila_options(notebook.name)
     else:
         command = [sys.executable, "-m", "jupyterlab", notebook.name]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
