@@ -109,7 +109,12 @@ export function loadPlotly(): Promise<PlotlyApi> {
   const global = (globalThis as { Plotly?: unknown }).Plotly;
   if (isPlotly(global)) return Promise.resolve(global);
   if (loading === undefined) {
-    loading = importFirst(plotlyUrls(), isPlotly, "plotly.js").then((api) => (loaded = api));
+    performance.mark("nbdash:plotly-load-start");
+    loading = importFirst(plotlyUrls(), isPlotly, "plotly.js").then((api) => {
+      // Timing marks for benchmarks/bench_dashboard.py (fetch and parse of plotly).
+      performance.measure("nbdash:plotly-load", "nbdash:plotly-load-start");
+      return (loaded = api);
+    });
     // A failed load may succeed later (a server started, a network back): retry then.
     loading.catch(() => (loading = undefined));
   }

@@ -6,7 +6,7 @@ import type { GridStack, GridItemHTMLElement, GridStackNode } from "gridstack";
 import gridCss from "gridstack/dist/gridstack.min.css";
 import { Rpc, type AnyModel } from "../../shared/rpc";
 import { h, injectStyle, errorBanner, debounce } from "../../shared/ui";
-import { extensionUrls, importFirst, plotlyIfLoaded } from "../../shared/plotly";
+import { extensionUrls, importFirst, loadPlotly, plotlyIfLoaded } from "../../shared/plotly";
 import { onThemeChange } from "../../shared/theme";
 import baseCss from "../../shared/base.css";
 import css from "./style.css";
@@ -117,13 +117,22 @@ function drawContent(view: TileView, content: TileContent | undefined, actions: 
   else if (content.text !== undefined) drawText(view.body, content.text);
 }
 
+function hasFigures(model: AnyModel): boolean {
+  const contents = model.get("tiles_content") as Record<string, TileContent> | null;
+  return Object.values(contents ?? {}).some((content) => content?.figure !== undefined);
+}
+
 function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () => void {
   let cleanup: (() => void) | undefined;
   let closed = false;
   const waiting = h("div", { className: "nbdash-tile-note", text: "Loading dashboard..." });
   root.appendChild(waiting);
+  performance.mark("nbdash:render");
+  // plotly is fetched while gridstack is: the charts need it right after the grid.
+  if (hasFigures(model)) loadPlotly().catch(() => undefined);
   loadGridStack()
     .then((GridStackClass) => {
+      performance.measure("nbdash:gridstack-load", "nbdash:render");
       waiting.remove();
       if (!closed) cleanup = mount(GridStackClass, model, root);
     })
