@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,13 @@ from harness import (
     LOGS,
     UI_TIMEOUT_MS,
     Server,
+    copy_lab_extension,
     file_name,
     free_port,
     lab_command,
     screenshot,
     start_server,
+    voila_command,
 )
 
 CHROMIUM = Path(os.environ.get("NBDASH_CHROMIUM", "/usr/bin/chromium"))
@@ -101,24 +102,19 @@ def lab_server(chromium_path: Path, notebook_dir: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def voila_server(chromium_path: Path) -> Iterator[Any]:
-    """Factory: ``voila_server(notebook_path)`` starts Voila on that notebook.
+    """Factory: ``voila_server(notebook_path, *options)`` starts Voila on that notebook.
 
-    The server is stopped on teardown. Voila renders the notebook at its base URL.
+    Voila gets a real copy of nbdash's lab extension beside the notebook (it refuses
+    files in the symlinked folder of an editable install); ``options`` are more
+    command-line options. The server is stopped on teardown. Voila renders the
+    notebook at its base URL.
     """
     started: list[Server] = []
 
-    def start(notebook: Path) -> Server:
+    def start(notebook: Path, *options: str) -> Server:
         port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "voila",
-            notebook.name,
-            "--no-browser",
-            f"--port={port}",
-            "--Voila.ip=127.0.0.1",
-            "--Voila.port_retries=0",
-        ]
+        extensions = copy_lab_extension(notebook.parent)
+        command = voila_command(notebook, port, extensions, *options)
         server = start_server("voila", command, notebook.parent, port, "", None)
         started.append(server)
         return server

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -354,3 +355,28 @@ def lab_command(root: Path, port: int, token: str) -> list[str]:
         f"--ServerApp.root_dir={root}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
+
+
+def copy_lab_extension(folder: Path) -> Path:
+    """Copy nbdash's built lab extension into ``folder/labextensions/nbdash``.
+
+    Returns ``folder/labextensions``, for Voila's ``extra_labextensions_path``. An
+    editable install links ``share/jupyter/labextensions/nbdash`` into ``src/``, and
+    Voila answers 403 for files behind a symlinked folder; the dashboard needs the
+    extension's ``gridstack.js`` and ``plotly-cartesian.js``.
+    """
+    extensions = folder / "labextensions"
+    source = REPO / "src" / "nbdash" / "labextension"
+    shutil.copytree(source, extensions / "nbdash", dirs_exist_ok=True)
+    return extensions
+
+
+def voila_command(
+    notebook: Path, port: int, extensions: Path, *extra: str
+) -> list[str]:
+    """Voila on ``notebook`` at 127.0.0.1:``port``, with the lab extension copy."""
+    return [
+        sys.executable, "-m", "voila", notebook.name, "--no-browser",
+        f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
+        f"--VoilaConfiguration.extra_labextensions_path={extensions}", *extra,
+    ]  # fmt: skip

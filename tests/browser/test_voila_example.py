@@ -3,45 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import nbformat
-import pytest
-from harness import REPO, SCREENSHOTS, Server, free_port, start_server
+from harness import REPO, SCREENSHOTS
 
 EXAMPLE = REPO / "examples" / "sales_dashboard.ipynb"
-
-
-@pytest.fixture
-def voila_with_extension(chromium_path: Path) -> Iterator[Any]:
-    """Factory: Voila on a notebook, serving a real copy of nbdash's lab extension.
-
-    An editable install links ``share/jupyter/labextensions/nbdash`` into ``src/``,
-    and Voila answers 403 for files behind a symlinked folder; the dashboard needs
-    the extension's ``gridstack.js`` and ``plotly-cartesian.js``.
-    """
-    started: list[Server] = []
-
-    def start(notebook: Path) -> Server:
-        extensions = notebook.parent / "labextensions"
-        source = REPO / "src" / "nbdash" / "labextension"
-        shutil.copytree(source, extensions / "nbdash", dirs_exist_ok=True)
-        port = free_port()
-        command = [
-            sys.executable, "-m", "voila", notebook.name, "--no-browser",
-            f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-            f"--VoilaConfiguration.extra_labextensions_path={extensions}",
-        ]  # fmt: skip
-        server = start_server("voila", command, notebook.parent, port, "", None)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def _saved_chart_titles(notebook: Path) -> list[str]:
@@ -57,13 +25,13 @@ def _saved_chart_titles(notebook: Path) -> list[str]:
 
 
 def test_voila_draws_every_chart_of_the_example(
-    voila_with_extension: Any, tmp_path: Path, page: Any
+    voila_server: Any, tmp_path: Path, page: Any
 ) -> None:
     assert EXAMPLE.is_file(), f"the example notebook is missing: {EXAMPLE}"
     notebook = tmp_path / EXAMPLE.name
     shutil.copyfile(EXAMPLE, notebook)
 
-    server = voila_with_extension(notebook)
+    server = voila_server(notebook)
     page.goto(server.url, timeout=240_000)
     page.locator(".nbdash-dashboard .grid-stack-item").first.wait_for(timeout=240_000)
     charts = page.locator(".nbdash-dashboard .nbdash-chart")
