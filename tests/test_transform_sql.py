@@ -325,7 +325,7 @@ def test_inner_join_keeps_pandas_order_and_suffixes() -> None:
     }
     assert result["k"].dtype == "Int64"
     outer = {"kind": "join", "dataset": "r", "on": ["k"], "how": "outer"}
-    with pytest.raises(EngineNotSupportedError, match="only inner joins"):
+    with pytest.raises(EngineNotSupportedError, match="only inner and left joins"):
         run_frame(pipe(outer), left, "duckdb", {"r": right})
 
 
@@ -972,3 +972,30 @@ def test_derive_refuses_what_pandas_types_by_the_data(sales: pd.DataFrame) -> No
 
     auto = run_frame(pipe(derive("n", "len(region)")), sales, engine="auto")
     assert auto["n"].tolist()[:2] == [2.0, 2.0]
+
+
+def test_left_join_on_keys_of_different_names() -> None:
+    left = pd.DataFrame(
+        {"id": pd.Series(["b", "a", None, "c"], dtype="str"), "v": [1, 2, 3, 4]}
+    )
+    right = pd.DataFrame(
+        {
+            "key": pd.Series(["a", "b", "a", None], dtype="str"),
+            "id": pd.Series(["p", "q", "r", "s"], dtype="str"),
+            "w": [0.5, 1.5, 2.5, 3.5],
+        }
+    )
+    join = {"kind": "join", "dataset": "r", "on": ["id"], "right_on": ["key"]}
+
+    result = run_frame(pipe(join | {"how": "left"}), left, "duckdb", {"r": right})
+
+    # By hand: left rows in order, each with its matches in the right's order; the
+    # missing key matches the missing key; "c" has no match; both "id"s get suffixes.
+    assert list(result.columns) == ["id_x", "v", "key", "id_y", "w"]
+    assert result["id_x"].fillna("-").tolist() == ["b", "a", "a", "-", "c"]
+    assert result["v"].tolist() == [1, 2, 2, 3, 4]
+    assert result["id_y"].fillna("-").tolist() == ["q", "p", "r", "s", "-"]
+    assert result["w"].tolist()[:4] == [1.5, 0.5, 2.5, 3.5]
+    assert np.isnan(result["w"].iloc[4])
+    inner = run_frame(pipe(join), left, "duckdb", {"r": right})
+    assert inner["v"].tolist() == [1, 2, 2, 3]

@@ -474,26 +474,33 @@ def _flag_missing(compiler: _Compiler, step: Any) -> None:
 
 
 def _join(compiler: _Compiler, step: Any) -> None:
-    """An inner join in ``pandas.merge`` order: left rows in order, then right rows."""
-    if step.how != "inner" or (step.right_on and list(step.right_on) != list(step.on)):
+    """An inner or left join in ``pandas.merge`` order: left rows in order, each
+    followed by its matching right rows in their order."""
+    if step.how not in ("inner", "left"):
         raise EngineNotSupportedError(
-            f"only inner joins on same-named keys are supported by the duckdb engine "
-            f"(received how={step.how!r}); use engine='pandas'."
+            f"a {step.how} join gives int and bool columns a dtype that depends on "
+            "the data (and outer joins sort keys as pandas does); only inner and "
+            "left joins are compiled, use engine='pandas'."
         )
     if step.dataset not in compiler.others:
         raise EngineNotSupportedError(f"dataset {step.dataset!r} was not given")
     relation, right = compiler.others[step.dataset]
-    columns = _joined_columns(compiler.columns, right, list(step.on), step.suffixes)
+    pairs = list(zip(step.on, step.right_on or step.on, strict=True))
+    columns = _joined_columns(compiler.columns, right, pairs, step.suffixes)
+    if step.how == "left":
+        _check_fillable([old for old, _ in columns["right"]])
 
     on = " AND ".join(
-        f"l.{quote(key)} IS NOT DISTINCT FROM r.{quote(key)}" for key in step.on
+        f"l.{quote(left)} IS NOT DISTINCT FROM r.{quote(right)}"
+        for left, right in pairs
     )
     picks = [f"l.{quote(c.name)} AS {quote(n.name)}" for c, n in columns["left"]]
     picks += [f"r.{quote(c.name)} AS {quote(n.name)}" for c, n in columns["right"]]
     numbered = f"(SELECT *, row_number() OVER () AS {ROW} FROM {relation})"
+    join = "LEFT JOIN" if step.how == "left" else "JOIN"
     compiler.add(
         f"SELECT {', '.join(picks)}, l.{ROW} AS {ROW}, r.{ROW} AS __nbdash_right "
-        f"FROM {compiler.previous} AS l JOIN {numbered} AS r ON {on}"
+        f"FROM {compiler.previous} AS l {join} {numbered} AS r ON {on}"
     )
 
     compiler.columns = [new for _, new in [*columns["left"], *columns["right"]]]
@@ -502,44 +509,53 @@ def _join(compiler: _Compiler, step: Any) -> None:
         compiler.add(f"SELECT * EXCLUDE (__nbdash_right) FROM {compiler.previous}")
 
 
+_FILLABLE = ("float64", "str", "Float64", "Int64", "boolean", "string")
+
+
+def _check_fillable(columns: list[Column]) -> None:
+    """Refuse columns whose dtype pandas changes when an unmatched row fills them."""
+    for column in columns:
+        name = str(column.dtype)
+        if name in _FILLABLE or name.startswith("datetime64["):
+            continue
+        raise EngineNotSupportedError(
+            f"column {column.name!r} ({_dtype_name(column)}) of the joined dataset "
+            "changes dtype in pandas when a row has no match; use engine='pandas'."
+        )
+
+
 def _joined_columns(
-    left: list[Column], right: list[Column], on: list[str], suffixes: Any
+    left: list[Column],
+    right: list[Column],
+    pairs: list[tuple[str, str]],
+    suffixes: Any,
 ) -> dict[str, list[tuple[Column, Column]]]:
     """Pair each source column with its output column, named as pandas names them."""
     right_by_name = {column.name: column for column in right}
-    missing = [key for key in on if key not in right_by_name]
+    missing = [key for _, key in pairs if key not in right_by_name]
     if missing:
         raise ColumnNotFoundError(
             str(column_not_found(missing[0], list(right_by_name)))
         )
-    for key in on:
-        left_type = next(c.type for c in left if c.name == key)
-        if left_type != right_by_name[key].type:
+    for left_key, right_key in pairs:
+        left_type = next(c.type for c in left if c.name == left_key)
+        if left_type != right_by_name[right_key].type:
             raise EngineNotSupportedError(
-                f"join key {key!r} is {left_type} on the left and "
-                f"{right_by_name[key].type} on the right; use engine='pandas'."
+                f"join key {left_key!r} is {left_type} on the left and "
+                f"{right_by_name[right_key].type} on the right; use engine='pandas'."
             )
 
-    shared = {c.name for c in left} & set(right_by_name) - set(on)
-    left_out = [
-        (
-            c,
-            Column(
-                c.name + suffixes[0] if c.name in shared else c.name, c.type, c.dtype
-            ),
-        )
-        for c in left
-    ]
-    right_out = [
-        (
-            c,
-            Column(
-                c.name + suffixes[1] if c.name in shared else c.name, c.type, c.dtype
-            ),
-        )
-        for c in right
-        if c.name not in on
-    ]
+    # Keys of the same name on both sides come out once; all other names that
+    # occur on both sides get the suffixes (key columns of different names too).
+    merged = {left_key for left_key, right_key in pairs if left_key == right_key}
+    shared = {c.name for c in left} & set(right_by_name) - merged
+
+    def renamed(column: Column, suffix: str) -> Column:
+        name = column.name + suffix if column.name in shared else column.name
+        return Column(name, column.type, column.dtype)
+
+    left_out = [(c, renamed(c, suffixes[0])) for c in left]
+    right_out = [(c, renamed(c, suffixes[1])) for c in right if c.name not in merged]
     names = [new.name for _, new in [*left_out, *right_out]]
     if len(set(names)) < len(names) or ROW in names:
         raise EngineNotSupportedError(
