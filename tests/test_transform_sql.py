@@ -999,3 +999,32 @@ def test_left_join_on_keys_of_different_names() -> None:
     assert np.isnan(result["w"].iloc[4])
     inner = run_frame(pipe(join), left, "duckdb", {"r": right})
     assert inner["v"].tolist() == [1, 2, 2, 3]
+
+
+def test_group_first_last_and_percentile() -> None:
+    frame = pd.DataFrame(
+        {
+            "g": pd.Series(["b", "a", "b", "a", "b"], dtype="str"),
+            "v": [np.nan, 1.0, 2.0, 3.0, 6.0],
+        }
+    )
+    step = {
+        "kind": "group",
+        "by": ["g"],
+        "aggregations": [
+            {"column": "v", "func": "first", "name": "f"},
+            {"column": "v", "func": "last", "name": "l"},
+            {"column": "v", "func": "percentile", "p": 25, "name": "q"},
+        ],
+    }
+
+    result = duck(frame, step)
+
+    # By hand: b's values in order are NaN, 2, 6: first non-missing 2, last 6, and
+    # the 25th percentile of (2, 6) is 2 + 0.25 * 4 = 3; a's are 1 and 3: 1.5.
+    assert result.to_dict("list") == {
+        "g": ["a", "b"],
+        "f": [1.0, 2.0],
+        "l": [3.0, 6.0],
+        "q": [1.5, 3.0],
+    }

@@ -45,6 +45,7 @@ _FLOAT_TYPES = {"FLOAT", "DOUBLE"}
 _COMPARISONS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _AGGREGATES = {"mean": "avg", "median": "median", "std": "stddev_samp"}
 _AGGREGATE_FUNCS = {"sum", "min", "max", "count", "count_distinct", *_AGGREGATES}
+_AGGREGATE_FUNCS |= {"first", "last", "percentile"}
 _TEXT_TESTS = {"contains": "contains", "starts with": "starts_with"}
 _TEXT_TESTS |= {"ends with": "suffix"}
 _ROW_KINDS = {"sort", "join", "drop_duplicates", "top_n"}
@@ -220,7 +221,7 @@ class _Compiler:
             if file_source and c.type in _FLOAT_TYPES
         ]
         star = f"* REPLACE ({', '.join(replaced)})" if replaced else "*"
-        self.has_row = any(step.kind in _ROW_KINDS for _, step in self.active)
+        self.has_row = any(_needs_row(step) for _, step in self.active)
         row = f", row_number() OVER () - 1 AS {ROW}" if self.has_row else ""
         self.add(f"SELECT {star}{row} FROM {source}")
 
@@ -389,7 +390,9 @@ def _aggregate(compiler: _Compiler, aggregation: Any) -> tuple[str, Column]:
             f"aggregation {func!r} is not supported by the duckdb engine; use "
             "engine='pandas'."
         )
-    if func in ("sum", "mean", "median", "std") and not _is_number(column):
+    if func in ("sum", "mean", "median", "std", "percentile") and not _is_number(
+        column
+    ):
         raise SpecError(
             f"aggregation {func!r} needs a numeric column; column "
             f"{column.name!r} holds {_dtype_name(column)}. Use 'count', 'min' or 'max'."
@@ -403,6 +406,15 @@ def _aggregate(compiler: _Compiler, aggregation: Any) -> tuple[str, Column]:
         distinct = "DISTINCT " if func == "count_distinct" else ""
         sql = f"count({distinct}{name}) AS {output}"
         return sql, Column(aggregation.output, "BIGINT", dtype)
+    if func in ("first", "last"):
+        # The first/last non-missing value in row order.
+        pick = "arg_min" if func == "first" else "arg_max"
+        sql = f"{pick}({name}, {ROW}) FILTER (WHERE {name} IS NOT NULL) AS {output}"
+        return sql, Column(aggregation.output, column.type, column.dtype)
+    if func == "percentile":
+        q = compiler.param(float(aggregation.p) / 100)
+        sql = f"CAST(quantile_cont({name}, {q}) AS DOUBLE) AS {output}"
+        return sql, Column(aggregation.output, "DOUBLE", _mean_dtype(column))
     if func in ("min", "max"):
         return f"{func}({name}) AS {output}", Column(
             aggregation.output, column.type, column.dtype
@@ -675,6 +687,14 @@ _STEPS = {
 # Types -------------------------------------------------------------------------------
 
 
+def _needs_row(step: Any) -> bool:
+    """Whether ``step`` reads the hidden row number (:data:`ROW`)."""
+    if step.kind == "group":
+        funcs = {aggregation.func for aggregation in step.aggregations}
+        return bool(funcs & {"first", "last"})
+    return step.kind in _ROW_KINDS
+
+
 def _is_number(column: Column) -> bool:
     return (
         column.type in _INTEGER_TYPES
@@ -702,7 +722,7 @@ _KNOWN_FIELDS = {
     "SortStep": {"kind", "keys", "missing"},
     "SortKey": {"column", "ascending"},
     "GroupStep": {"kind", "by", "aggregations"},
-    "Aggregation": {"column", "func", "name"},
+    "Aggregation": {"column", "func", "name", "p"},
     "FillMissingStep": {"kind", "columns", "strategy", "value"},
     "DropMissingStep": {"kind", "columns"},
     "FlagMissingStep": {"kind", "column", "flag_column"},
