@@ -243,12 +243,14 @@ def _read_typed(source: Source, encoding: str, dialect: Dialect) -> TextTable | 
     the text columns and the typed values are held, never the whole file's text.
     """
     names = [f"f{index}" for index in range(_header_width(source, encoding, dialect))]
-    header, plan = _plan(source, encoding, dialect, names)
+    header, plan, wide = _plan(source, encoding, dialect, names)
     if not header:
         return None
     for _ in range(len(plan) + 1):
         ragged: list[int] = []
-        columns, failed = _stream(source, encoding, dialect, names, plan, ragged)
+        columns, failed = _stream(
+            source, encoding, dialect, names, (plan, wide), ragged
+        )
         # Each batch's text of the typed columns is freed: give it back to the OS.
         _stream_pool().release_unused()
         if ragged:
@@ -263,8 +265,11 @@ def _read_typed(source: Source, encoding: str, dialect: Dialect) -> TextTable | 
 
 def _plan(
     source: Source, encoding: str, dialect: Dialect, names: list[str]
-) -> tuple[list[str], dict[int, pa.DataType]]:
-    """The header, and the Arrow type of each column its first batch allows."""
+) -> tuple[list[str], dict[int, pa.DataType], set[int]]:
+    """The header, the Arrow type of each column its first batch allows, and the
+    columns whose first batch is text (read as ``large_string``: pandas' Arrow-backed
+    ``str`` takes that without a copy; the columns that will be numbers stay
+    ``string``, whose offsets take half the memory until they are cast)."""
     with source.open() as handle:
         options = _arrow_options(encoding, dialect, names, {}, block_size=PLAN_BLOCK)
         reader = pacsv.open_csv(handle, *options)
@@ -273,15 +278,19 @@ def _plan(
         except StopIteration:
             first = pa.RecordBatch.from_pylist([], schema=reader.schema)
     if first.num_rows == 0:
-        return [], {}
+        return [], {}, set()
     header = [_cell(value) for value in first.slice(0, 1).to_pylist()[0].values()]
     header[0] = header[0].removeprefix("\ufeff")
     plan = {}
+    wide = set()
     for index in range(first.num_columns):
-        kind = native_type(infer_column(first.column(index).slice(1)))
+        sample = infer_column(first.column(index).slice(1))
+        kind = native_type(sample)
         if kind is not None:
             plan[index] = kind
-    return header, plan
+        elif sample.kind == "text":
+            wide.add(index)
+    return header, plan, wide
 
 
 def _arrow_options(
@@ -326,14 +335,17 @@ def _stream(
     encoding: str,
     dialect: Dialect,
     names: list[str],
-    plan: dict[int, pa.DataType],
+    plans: tuple[dict[int, pa.DataType], set[int]],
     ragged: list[int],
 ) -> tuple[list[pa.ChunkedArray], set[int]]:
-    """The columns (typed where ``plan`` says), and the planned ones that failed."""
+    """The columns (typed where the plan says, ``large_string`` where the second
+    item says), and the planned ones that failed."""
+    plan, wide = plans
     # Timestamps are parsed by the reader; numbers are cast from each batch's text,
     # which shows leading zeros (007) that the reader's parser would drop.
     native = {index: kind for index, kind in plan.items() if kind == pa.timestamp("us")}
-    options = _arrow_options(encoding, dialect, names, native, ragged, skip_header=True)
+    read_as = native | dict.fromkeys(wide, pa.large_string())
+    options = _arrow_options(encoding, dialect, names, read_as, ragged, True)
     chunks: list[list[pa.Array]] = [[] for _ in names]
     failed: set[int] = set()
     with source.open() as handle:
@@ -348,7 +360,9 @@ def _stream(
             failed.add(int(column.group(1)))
     if failed:
         return [], failed
-    types = [plan.get(index, pa.string()) for index in range(len(names))]
+    types = [
+        read_as.get(index, plan.get(index, pa.string())) for index in range(len(names))
+    ]
     return [
         pa.chunked_array(parts, kind) for parts, kind in zip(chunks, types, strict=True)
     ], failed

@@ -156,7 +156,8 @@ def _clean(
     is_missing = pc.fill_null(pc.equal(trimmed, ""), True)
     tokens: dict[str, int] = {}
     if missing_values:
-        is_token = pc.is_in(trimmed, value_set=pa.array(missing_values, pa.string()))
+        tokens_set = pa.array(missing_values, trimmed.type)
+        is_token = pc.is_in(trimmed, value_set=tokens_set)
         if pc.any(is_token).as_py():
             counts = pc.value_counts(trimmed.filter(is_token)).to_pylist()
             tokens = {str(item["values"]): int(item["counts"]) for item in counts}
@@ -204,7 +205,7 @@ def _inferred(
 def _with_nulls(text: pa.Array, is_missing: pa.Array) -> pa.Array:
     if text.null_count == 0 and not pc.any(is_missing).as_py():
         return text
-    return pc.if_else(is_missing, pa.scalar(None, pa.string()), text)
+    return pc.if_else(is_missing, pa.scalar(None, text.type), text)
 
 
 def _present_sample(values: pa.Array) -> pa.Array:
@@ -341,7 +342,7 @@ def _parse_decorated(
     fits = pc.fill_null(pc.match_substring_regex(values, _NUMBER_STYLES[style]), False)
     if strict and _count(fits) != len(values) - values.null_count:
         return None
-    values = pc.if_else(fits, values, pa.scalar(None, pa.string()))
+    values = pc.if_else(fits, values, pa.scalar(None, values.type))
 
     plain, negative = _strip_decorations(values)
     separators = (".", " ", "\u00a0", "\u202f") if style == "comma" else (",", "'")
@@ -590,10 +591,10 @@ def _parse_mixed_zones(
         values = pc.if_else(
             pc.fill_null(pc.match_substring_regex(values, _ISO_DATE), False),
             values,
-            pa.scalar(None, pa.string()),
+            pa.scalar(None, values.type),
         )
     zoned = pc.fill_null(pc.match_substring_regex(values, _ZONE), False)
-    null = pa.scalar(None, pa.string())
+    null = pa.scalar(None, values.type)
     try:
         with_zone = pc.cast(pc.if_else(zoned, values, null), pa.timestamp("us", "UTC"))
         naive = pc.cast(pc.if_else(zoned, null, values), pa.timestamp("us"))
