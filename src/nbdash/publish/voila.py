@@ -21,8 +21,16 @@ from typing import Any
 POOL_SIZE = 1
 """Preheated kernels kept ready per notebook (each holds the notebook's data)."""
 
-FILL_DELAY_S = 0.0
-"""Seconds Voila waits before starting a kernel that replaces a used one."""
+FILL_DELAY_S = 10.0
+"""Seconds Voila waits before starting a kernel that replaces a used one.
+
+The replacement runs the whole notebook; started at once it competes for the CPU
+with the page the visitor is loading (on a small server, or the same machine)."""
+
+SKIPPED_EXTENSIONS = ["jupyterlab-plotly", "@voila-dashboards/jupyterlab-preview"]
+"""Lab extensions a published dashboard does not need, left out of the page: plotly's
+renderer bundles all of plotly.js (nbdash draws with its own cartesian build), the
+preview is a JupyterLab button."""
 
 
 def voila_config(
@@ -45,7 +53,11 @@ def voila_config(
     """
     env = {"NBDASH_NOTEBOOK_PATH": Path(notebook).name}
     return {
-        "VoilaConfiguration": {"preheat_kernel": True, "default_pool_size": pool_size},
+        "VoilaConfiguration": {
+            "preheat_kernel": True,
+            "default_pool_size": pool_size,
+            "extension_denylist": SKIPPED_EXTENSIONS,
+        },
         "VoilaKernelManager": {
             "default_env_variables": env,
             "fill_delay": FILL_DELAY_S,
@@ -75,4 +87,8 @@ def voila_options(
         f"--pool_size={pool_size}",
         f"--VoilaKernelManager.default_env_variables={json.dumps(env)}",
         f"--VoilaKernelManager.fill_delay={FILL_DELAY_S}",
+        *(
+            f"--VoilaConfiguration.extension_denylist={name}"
+            for name in SKIPPED_EXTENSIONS
+        ),
     ]
