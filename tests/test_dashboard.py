@@ -473,3 +473,18 @@ def test_output_from_another_pipeline_is_replaced(sales_workspace: Workspace) ->
 
     regions = set(sales_workspace.get("by_region")["region"])
     assert regions == set(sales_workspace.get("sales")["region"])
+
+
+def test_filter_on_a_pipeline_source_says_which_tiles_it_does_not_reach(
+    sales_workspace: Workspace,
+) -> None:
+    model = DashboardModel(full_spec(), sales_workspace)
+    on_sales = model.add_filter("sales", "region", tile_id="region")
+    model.add_table("by_region", tile_id="table-by-region")
+    on_output = model.add_filter("by_region", "region", tile_id="out-region")
+
+    note = model.contents[on_sales.id]["filter"]["note"]
+    assert note == (
+        "Filters 'sales' only: tiles on 'by_region' (made from it) show all rows."
+    )
+    assert "note" not in model.contents[on_output.id]["filter"]

@@ -3,6 +3,7 @@
 import { h } from "../../shared/ui";
 import { loadPlotly, type PlotlyElement, type PlotlyEventData } from "../../shared/plotly";
 import { currentTheme, themeLayout } from "../../shared/theme";
+import { fitAxes } from "./axes";
 
 export interface Figure {
   data?: unknown[];
@@ -41,6 +42,7 @@ export interface FilterContent {
   more?: number;
   min?: number | string | null;
   max?: number | string | null;
+  note?: string;
 }
 
 export interface TileContent {
@@ -106,7 +108,7 @@ export function drawInsights(body: HTMLElement, insights: InsightsContent): void
 const CLICKABLE_TYPES = new Set(["bar", "pie"]);
 
 export function drawChart(body: HTMLElement, figure: Figure, actions: TileActions): void {
-  const layout: Record<string, unknown> = { ...(figure.layout ?? {}), autosize: true };
+  const layout: Record<string, unknown> = { ...fitAxes(figure.layout ?? {}, figure.data ?? []), autosize: true };
   // The tile's header shows the title: the plot keeps its height for the data.
   delete layout.title;
   layout.margin = { l: 56, r: 16, t: 16, b: 48 };
@@ -174,4 +176,5 @@ function drawRange(body: HTMLElement, filter: FilterContent, actions: TileAction
 export function drawFilter(body: HTMLElement, filter: FilterContent, actions: TileActions): void {
   if (filter.kind === "categories") drawCategories(body, filter, actions);
   else drawRange(body, filter, actions);
+  if (filter.note) body.appendChild(h("div", { className: "nbdash-tile-note", text: filter.note }));
 }

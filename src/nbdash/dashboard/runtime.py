@@ -513,7 +513,31 @@ class DashboardModel:
         frame = self.workspace.get(item.dataset)
         state = item.model_dump(mode="json")
         state["label"] = item.display_label
+        note = self._unfiltered_note(item.dataset)
+        if note:
+            state["note"] = note
         return {"filter": {**state, **filter_options(item, frame)}}
+
+    def _unfiltered_note(self, dataset: str) -> str:
+        # TODO: filters act on their dataset only; running a pipeline again on the
+        # filtered source for the tiles drawn from its output would reach them too.
+        # Until then the filter says plainly which tiles it does not reach.
+        made = self._outputs_made_from(dataset)
+        drawn = sorted({t.source_dataset() or "" for t in self._spec.tiles} & made)
+        if not drawn:
+            return ""
+        names = ", ".join(repr(name) for name in drawn)
+        return (
+            f"Filters {dataset!r} only: tiles on {names} (made from it) show all rows."
+        )
+
+    def _outputs_made_from(self, dataset: str) -> set[str]:
+        made: set[str] = set()
+        for output in self._pipeline_order():
+            source = self._spec.pipelines[output].source
+            if source == dataset or source in made:
+                made.add(output)
+        return made
 
     def _on_dataset_event(self, event: DatasetEvent) -> None:
         # A source change re-runs its pipelines; their outputs' own change events then
