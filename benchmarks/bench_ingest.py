@@ -18,6 +18,7 @@ Run from the repository root, small first::
 
     .venv/bin/python benchmarks/bench_ingest.py --rows 200000
     .venv/bin/python benchmarks/bench_ingest.py            # 5M rows
+    .venv/bin/python benchmarks/bench_ingest.py --csv sales.csv  # an existing file
 """
 
 from __future__ import annotations
@@ -124,26 +125,34 @@ def measure(imports: str, code: str, path: Path) -> dict[str, object]:
         text=True,
         env=env,
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    measured: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return measured
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        help="read this file (written by an earlier run) instead of writing one",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "sales.csv"
-        began = time.perf_counter()
-        write_sales_csv(path, args.rows)
+        path = args.csv or Path(folder) / "sales.csv"
+        if args.csv is None:
+            began = time.perf_counter()
+            write_sales_csv(path, args.rows)
+            took = time.perf_counter() - began
+            print(f"wrote {args.rows} rows in {took:.0f} s")
         size_mb = path.stat().st_size / 1e6
-        took = time.perf_counter() - began
-        print(f"wrote {args.rows} rows, {size_mb:.0f} MB in {took:.0f} s")
         load_before = os.getloadavg()
-        print(f"load average before reading: {load_before}")
+        print(f"{path}: {size_mb:.0f} MB; load average before reading: {load_before}")
         results = {name: measure(*reader, path) for name, reader in READERS.items()}
 
-    report(results, args.rows, size_mb, load_before)
+    rows = int(results["pandas.read_csv"]["rows"])  # type: ignore[call-overload]
+    report(results, rows, size_mb, load_before)
 
 
 def report(
