@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO / "tests" / "browser"))
 import harness  # noqa: E402
 
 from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from nbdash.publish.voila import voila_options  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "dashboard.json"
 SIZE_TARGET = 200 * 1024
@@ -71,6 +72,30 @@ TILES = """() => document.querySelectorAll(
 
 DRAWN = f"""() => document.querySelectorAll(
   '.nbdash-dashboard .nbdash-chart[data-drawn="true"]').length >= {CHARTS}"""
+
+
+# What the page's own clock recorded (ms from navigation start): the document's
+# arrival, the widget's render, gridstack and plotly (fetched and parsed: the
+# dashboard view and js/shared/plotly.ts leave performance marks), each chart drawn.
+BREAKDOWN = """() => {
+  const nav = performance.getEntriesByType('navigation')[0] || {};
+  const first = (name) => performance.getEntriesByName(name)[0];
+  const plotlyFile = performance.getEntriesByType('resource')
+    .find((entry) => entry.name.includes('plotly-cartesian'));
+  const plots = performance.getEntriesByName('nbdash:plot')
+    .map((entry) => [entry.startTime, entry.duration]);
+  const span = (entry) => entry ? [entry.startTime, entry.duration] : null;
+  return {
+    first_byte: nav.responseStart, document_end: nav.responseEnd,
+    dom_content_loaded: nav.domContentLoadedEventEnd, load_event: nav.loadEventEnd,
+    widget_render: (first('nbdash:render') || {}).startTime ?? null,
+    gridstack: span(first('nbdash:gridstack-load')),
+    plotly: span(first('nbdash:plotly-load')),
+    plotly_fetch: plotlyFile ? [plotlyFile.startTime,
+      plotlyFile.responseEnd - plotlyFile.startTime, plotlyFile.encodedBodySize] : null,
+    plots: plots,
+  };
+}"""
 
 
 def chart_specs() -> list[dict[str, Any]]:
@@ -147,88 +172,180 @@ def measure_size(notebook: Path) -> dict[str, Any]:
     }
 
 
-def extension_copy(folder: Path) -> Path:
-    # Voila refuses files reached through a symlinked folder (an editable install
-    # links share/jupyter/labextensions/nbdash into src/): serve a real copy.
-    target = folder / "labextensions"
-    shutil.copytree(REPO / "src" / "nbdash" / "labextension", target / "nbdash")
-    return target
-
-
-def voila_command(notebook: Path, port: int, extensions: Path) -> list[str]:
-    return [
-        sys.executable, "-m", "voila", notebook.name, "--no-browser",
-        f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-        f"--VoilaConfiguration.extra_labextensions_path={extensions}",
-    ]  # fmt: skip
-
-
 def measure_voila(notebook: Path, runs: int, preheat: bool) -> dict[str, Any]:
     """Median and all times from navigation start to the sixth chart drawn.
 
-    ``preheat`` starts Voila with ``--preheat_kernel=True``: kernels that already
-    ran the notebook wait for the next visitor (Voila's deployment option).
+    ``preheat`` starts Voila as ``nbdash demo`` does (:func:`voila_options`): a
+    pool of kernels that already ran the notebook waits for the next visitor.
     """
     from playwright.sync_api import sync_playwright
 
     port = harness.free_port()
-    extensions = notebook.parent / "labextensions"
-    if not extensions.exists():
-        extension_copy(notebook.parent)
-    command = voila_command(notebook, port, extensions)
-    if preheat:
-        command.append("--preheat_kernel=True")
+    extensions = harness.copy_lab_extension(notebook.parent)
+    options = voila_options(notebook, preheat=preheat)
+    command = harness.voila_command(notebook, port, extensions, *options)
     server = harness.start_server("voila", command, notebook.parent, port, "", None)
-    times: list[tuple[float, float]] = []
+    loads: list[dict[str, Any]] = []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
             for _ in range(runs + 1):  # the first load warms Voila's caches
-                times.append(_one_load(browser, server.url))
                 if preheat:
-                    time.sleep(PREHEAT_WAIT_S)  # the next kernel runs the notebook
+                    time.sleep(PREHEAT_WAIT_S)  # a pool kernel runs the notebook
+                loads.append({**_one_load(browser, server.url, server.process.pid),
+                              "load_average": load_average()})  # fmt: skip
             browser.close()
     finally:
         server.stop()
-    measured = [drawn for _, drawn in times[1:]]
-    tiles = [shown for shown, _ in times[1:]]
+    measured = [load["drawn_seconds"] for load in loads[1:]]
+    tiles = [load["tiles_seconds"] for load in loads[1:]]
     return {
         "preheat": preheat,
-        "warm_up_seconds": round(times[0][1], 3),
+        "warm_up_seconds": round(loads[0]["drawn_seconds"], 3),
         "seconds": [round(t, 3) for t in measured],
         "median_seconds": round(statistics.median(measured), 3),
         # Navigation to the widget's tiles on the page (kernel started, cell run).
         "tiles_shown_median_seconds": round(statistics.median(tiles), 3),
         "under_target": statistics.median(measured) <= DRAW_TARGET_S,
+        "loads": loads,
     }
 
 
-def _one_load(browser: Any, url: str) -> tuple[float, float]:
+def _one_load(browser: Any, url: str, server_pid: int) -> dict[str, Any]:
+    """One page load: times from the page's clock and CPU seconds spent meanwhile."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    before = _cpu_seconds(server_pid), _cpu_seconds(os.getpid(), only="chrom")
     try:
         page.goto(url, wait_until="commit", timeout=120_000)
         page.wait_for_function(TILES, timeout=120_000, polling=50)
         tiles_ms = page.evaluate("() => performance.now()")
         page.wait_for_function(DRAWN, timeout=120_000, polling=50)
         elapsed_ms = page.evaluate("() => performance.now()")
+        breakdown = page.evaluate(BREAKDOWN)
+        after = _cpu_seconds(server_pid), _cpu_seconds(os.getpid(), only="chrom")
         harness.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(harness.SCREENSHOTS / "bench_dashboard_voila.png"))
-        return float(tiles_ms) / 1000, float(elapsed_ms) / 1000
     finally:
         page.close()
+    return {
+        "tiles_seconds": float(tiles_ms) / 1000,
+        "drawn_seconds": float(elapsed_ms) / 1000,
+        "page_ms": _rounded(breakdown),
+        "server_cpu_seconds": round(_delta(before[0], after[0]), 2),
+        "browser_cpu_seconds": round(_delta(before[1], after[1]), 2),
+    }
+
+
+def _cpu_seconds(pid: int, only: str = "") -> dict[int, float]:
+    """User + system CPU seconds of a process and its descendants, by pid.
+
+    ``only`` keeps the processes whose name contains it (Chromium's, under this
+    script's Playwright driver). A process that ends between two readings is missed.
+    """
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return {}
+    seconds: dict[int, float] = {}
+    for process in processes:
+        try:
+            if only and only not in process.name():
+                continue
+            times = process.cpu_times()
+            seconds[process.pid] = times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return seconds
+
+
+def _delta(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value)
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    return value
+
+
+def measure_kernel(notebook: Path) -> dict[str, Any]:
+    """Kernel start and the cell's run: wall seconds and the kernel's CPU seconds.
+
+    The work Voila does per request (plain) or before it (preheated kernels).
+    """
+    from jupyter_client.manager import start_new_kernel
+
+    # As in a Voila kernel: the saved spec found, and (a live server's kernel) no
+    # chart images rendered with kaleido for the static fallback.
+    env = {"NBDASH_NOTEBOOK_PATH": str(notebook), "VOILA_KERNEL_ID": "benchmark"}
+    os.environ.update(env)
+    started = time.perf_counter()
+    try:
+        manager, client = start_new_kernel(
+            kernel_name="python3", cwd=str(notebook.parent)
+        )
+    finally:
+        for key in env:
+            os.environ.pop(key, None)
+    start_seconds = time.perf_counter() - started
+    try:
+        start_cpu = _kernel_value(client, "__import__('time').process_time()")
+        begun = time.perf_counter()
+        reply = client.execute_interactive(CELL, timeout=300, output_hook=_ignore)
+        cell_seconds = time.perf_counter() - begun
+        cell_cpu = _kernel_value(client, "__import__('time').process_time()")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    if reply["content"]["status"] != "ok":
+        raise SystemExit(f"the benchmark cell failed: {reply['content']}")
+    return {
+        "kernel_start_seconds": round(start_seconds, 2),
+        "kernel_start_cpu_seconds": round(start_cpu, 2),
+        "cell_seconds": round(cell_seconds, 2),
+        "cell_cpu_seconds": round(cell_cpu - start_cpu, 2),
+    }
+
+
+def _ignore(message: dict[str, Any]) -> None:
+    return None
+
+
+def _kernel_value(client: Any, expression: str) -> float:
+    found: list[float] = []
+
+    def hook(message: dict[str, Any]) -> None:
+        if message["msg_type"] == "stream":
+            found.append(float(message["content"]["text"]))
+
+    client.execute_interactive(f"print({expression})", timeout=60, output_hook=hook)
+    return found[0]
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages."""
+    return [round(value, 2) for value in os.getloadavg()]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="timed Voila page loads")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    parser.add_argument("--no-size", action="store_true", help="skip the size step")
     parser.add_argument(
         "--voila",
         choices=["plain", "preheat", "both"],
         default="both",
-        help="Voila as started by default, with --preheat_kernel, or both",
+        help="Voila as started by default, as nbdash demo starts it, or both",
     )
     args = parser.parse_args(argv)
     modes = {"plain": [False], "preheat": [True], "both": [False, True]}[args.voila]
@@ -236,13 +353,22 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="nbdash-bench-dashboard-"))
     try:
         notebook = build_notebook(folder)
-        size = measure_size(notebook)
-        print(f"saved notebook: {size['bytes'] / 1024:.1f} KB "
-              f"(widget state {size['widget_state_bytes'] / 1024:.1f} KB, "
-              f"largest _esm {size['largest_esm_bytes'] / 1024:.1f} KB); "
-              f"target < {SIZE_TARGET / 1024:.0f} KB")  # fmt: skip
+        size = {} if args.no_size else measure_size(notebook)
+        if size:
+            print(f"saved notebook: {size['bytes'] / 1024:.1f} KB "
+                  f"(widget state {size['widget_state_bytes'] / 1024:.1f} KB, "
+                  f"largest _esm {size['largest_esm_bytes'] / 1024:.1f} KB); "
+                  f"target < {SIZE_TARGET / 1024:.0f} KB")  # fmt: skip
+        kernel = measure_kernel(notebook)
+        print(f"kernel start {kernel['kernel_start_seconds']:.2f} s wall "
+              f"({kernel['kernel_start_cpu_seconds']:.2f} s CPU in the kernel); "
+              f"the cell {kernel['cell_seconds']:.2f} s wall, "
+              f"{kernel['cell_cpu_seconds']:.2f} s CPU; "
+              f"load {load_average()}")  # fmt: skip
         voila = [measure_voila(notebook, args.runs, preheat) for preheat in modes]
         for result in voila:
+            for load in result["loads"]:
+                print(f"  load: {json.dumps(load)}")
             print(f"Voila{' (preheated kernels)' if result['preheat'] else ''}, "
                   f"navigation to {CHARTS} charts drawn: median "
                   f"{result['median_seconds']:.2f} s of {result['seconds']} "
@@ -257,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    report = {"size": size, "voila": voila, "machine": machine}
+    report = {"size": size, "kernel": kernel, "voila": voila, "machine": machine}
     RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0
 
