@@ -10,17 +10,23 @@ The script builds a notebook whose metadata holds a saved dashboard of six chart
    does), as a kernel started by a live server would (``JPY_SESSION_NAME`` set, so the
    static fallback holds no images). Reported: bytes on disk, the widget-state share,
    and the largest widget's ``_esm``. Target: under 200 KB.
-2. **Speed**: it opens the notebook in Voila (nbdash template) with headless Chromium
+2. **Kernel**: a kernel started with jupyter_client runs the cell (as in Voila: the
+   saved spec found, no kaleido images): start and cell, wall and the kernel's CPU.
+3. **Speed**: it opens the notebook in Voila (nbdash template) with headless Chromium
    ``--runs`` times and times, with the page's own clock, navigation start to the
-   moment the sixth chart has been drawn by plotly (and to the tiles first shown).
-   Plain Voila executes the notebook per request, so that time includes a kernel
-   start and the cell's run; with ``--preheat_kernel`` (Voila's option for deployed
-   dashboards) a kernel has run it before the visitor comes. Target: 3 s.
+   moment the sixth chart has been drawn by plotly (and to the tiles first shown),
+   with a breakdown from the view's performance marks (document, widget render,
+   gridstack and plotly loads, each chart drawn) and the CPU seconds the Voila
+   process tree and Chromium spent meanwhile, beside the load average. Plain Voila
+   executes the notebook per request, so that time includes a kernel start and the
+   cell's run; preheated (``nbdash.publish.voila.voila_options``, what ``nbdash
+   demo`` uses) a pool kernel has run it before the visitor comes. Target: 3 s.
 
 Run from the repository root, alone on an idle machine (Chromium and Playwright as for
 the browser tests)::
 
-    .venv/bin/python benchmarks/bench_dashboard.py [--runs 3] [--keep]
+    .venv/bin/python benchmarks/bench_dashboard.py [--runs 3] [--keep] [--no-size]
+        [--voila plain|preheat|both]
 
 Results are printed and written to ``benchmarks/results/dashboard.json``.
 """
