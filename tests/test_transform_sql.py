@@ -865,10 +865,10 @@ def test_count_distinct_and_std() -> None:
 # Each compiled kind on its own, from 4a's strategies ---------------------------------
 
 COMPILED_ALWAYS = ["select", "drop_columns", "rename", "reorder", "drop_duplicates"]
-COMPILED_ALWAYS += ["top_n"]
-"""Kinds the duckdb engine compiles whatever the spec and data (names without NUL)."""
+COMPILED_ALWAYS += ["top_n", "drop_missing"]
+"""Kinds the duckdb engine compiles whatever the spec and data."""
 
-COMPILED_SOMETIMES = ["filter", "sort", "group", "fill_missing", "drop_missing"]
+COMPILED_SOMETIMES = ["filter", "sort", "group", "fill_missing"]
 COMPILED_SOMETIMES += ["flag_missing", "join", "derive"]
 """Kinds it compiles for some specs and refuses (auto runs pandas) for others."""
 
@@ -883,12 +883,7 @@ def test_each_compiled_kind_equals_pandas(kind: str) -> None:
         frame, pipeline, others = case
         pandas_result = outcome(lambda: pipeline.run_frame(frame, others=others))
         duck_result = outcome(lambda: run_frame(pipeline, frame, "duckdb", others))
-        named = not any("\x00" in str(name) for name in frame.columns)
-        if (
-            kind in COMPILED_ALWAYS
-            and named
-            and isinstance(pandas_result, pd.DataFrame)
-        ):
+        if kind in COMPILED_ALWAYS and isinstance(pandas_result, pd.DataFrame):
             assert duck_result is not EngineNotSupportedError
         refused.append(duck_result is EngineNotSupportedError)
         assert_same(duck_result, pandas_result)
@@ -1028,3 +1023,43 @@ def test_group_first_last_and_percentile() -> None:
         "l": [3.0, 6.0],
         "q": [1.5, 3.0],
     }
+
+
+def test_fill_by_neighbours_and_drop_by_count() -> None:
+    frame = pd.DataFrame(
+        {
+            "v": [np.nan, 1.0, np.nan, np.nan, 4.0, np.nan],
+            "s": pd.Series([None, "a", None, "b", None, None], dtype="str"),
+        }
+    )
+
+    def fill(column: str, strategy: str) -> list[Any]:
+        step = {"kind": "fill_missing", "columns": [column], "strategy": strategy}
+        return duck(frame, step)[column].fillna(-1).tolist()
+
+    # By hand: interpolation by position between 1 (row 1) and 4 (row 4) adds 1 per
+    # row; the leading gap stays, the trailing one takes the last value.
+    assert fill("v", "interpolate") == [-1, 1.0, 2.0, 3.0, 4.0, 4.0]
+    assert fill("v", "ffill") == [-1, 1.0, 1.0, 1.0, 4.0, 4.0]
+    assert fill("v", "bfill") == [1.0, 1.0, 4.0, 4.0, 4.0, -1]
+    assert fill("s", "mode") == ["a", "a", "a", "b", "a", "a"]  # tie: smallest
+
+    def kept(**options: Any) -> int:
+        return len(duck(frame, {"kind": "drop_missing", **options}))
+
+    assert kept(how="all") == 3
+    assert kept(min_present=1, columns=["v", "s"]) == 3
+    assert kept(columns=["v"]) == 2
+
+
+def test_nul_in_column_names_is_escaped() -> None:
+    frame = pd.DataFrame({"a\x00b": [1.0, np.nan], "a\U0010fffe0b": [2.0, 3.0]})
+    steps = (
+        {"kind": "fill_missing", "columns": ["a\x00b"], "value": 9.0},
+        {"kind": "rename", "mapping": {"a\x00b": "x\x00"}},
+    )
+
+    result = duck(frame, *steps)
+
+    assert list(result.columns) == ["x\x00", "a\U0010fffe0b"]
+    assert result.to_dict("list") == {"x\x00": [1.0, 9.0], "a\U0010fffe0b": [2.0, 3.0]}

@@ -34,6 +34,7 @@ from nbdash.transform.sql import (
     columns_of_frame,
     compile_pipeline,
     quote,
+    sql_name,
 )
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ def _register(
             "The duckdb engine needs unique text column names; this frame has "
             f"{names!r}. Rename the columns or use engine='pandas'."
         )
-    connection.register(view, frame)
+    connection.register(view, frame.set_axis([sql_name(n) for n in names], axis=1))
     described = connection.execute(f"DESCRIBE {quote(view)}").fetchall()
     return columns_of_frame(frame, [str(row[1]) for row in described])
 
@@ -275,6 +276,11 @@ def _copy_to_parquet(
 ) -> Path:
     import duckdb
 
+    if any("\x00" in column.name for column in query.columns):
+        raise EngineNotSupportedError(
+            "A Parquet file cannot take a column name holding a NUL character; "
+            "rename the column first."
+        )
     temporary = output.with_name(f".{output.name}.nbdash-tmp")
     target = f"${len(query.params) + 1}"
     sql = f"COPY ({query.sql}) TO {target} (FORMAT parquet)"

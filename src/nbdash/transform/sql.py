@@ -34,6 +34,8 @@ from nbdash.transform.sql_expr import compile_expression
 
 logger = logging.getLogger(__name__)
 
+_ESCAPE = "\U0010fffe"
+
 ROW = "__nbdash_row"
 """The hidden column that carries the row order through sorts and groups."""
 
@@ -106,18 +108,30 @@ class SqlQuery:
 def quote(name: str) -> str:
     """Return ``name`` as a DuckDB identifier: double-quoted, inner quotes doubled.
 
+    A NUL character is escaped by :func:`sql_name`.
+
     Examples
     --------
     >>> print(quote('a" ; select 1; --'))
     "a"" ; select 1; --"
     """
-    if "\x00" in name:
-        # DuckDB's parser reads SQL text as a C string: a NUL would end it.
-        raise EngineNotSupportedError(
-            f"the duckdb engine cannot name column {name!r}: it holds a NUL "
-            "character. Rename the column or use engine='pandas'."
-        )
-    return '"' + name.replace('"', '""') + '"'
+    return '"' + sql_name(name).replace('"', '""') + '"'
+
+
+def sql_name(name: str) -> str:
+    """Return ``name`` as DuckDB holds it: a NUL character escaped, reversibly.
+
+    DuckDB's parser reads SQL text as a C string, so a NUL would end it; a frame's
+    columns are registered under these names (see ``engines``) and every quoted name
+    uses them. ``U+10FFFE`` (a noncharacter) is the escape: it stands doubled for
+    itself, and followed by ``0`` for NUL.
+
+    Examples
+    --------
+    >>> sql_name("a\x00b") == "a\U0010fffe0b"
+    True
+    """
+    return name.replace(_ESCAPE, _ESCAPE * 2).replace("\x00", _ESCAPE + "0")
 
 
 def columns_of_frame(frame: pd.DataFrame, types: list[str]) -> list[Column]:
@@ -210,6 +224,11 @@ class _Compiler:
 
     def start(self, source: str, *, file_source: bool) -> None:
         names = [column.name for column in self.columns]
+        if file_source and any("\x00" in name for name in names):
+            raise EngineNotSupportedError(
+                "The duckdb engine cannot read a file whose column names hold a NUL "
+                "character; use engine='pandas'."
+            )
         if ROW in names:
             raise EngineNotSupportedError(
                 f"The duckdb engine uses the column name {ROW!r} itself; rename that "
@@ -412,6 +431,11 @@ def _aggregate(compiler: _Compiler, aggregation: Any) -> tuple[str, Column]:
         sql = f"{pick}({name}, {ROW}) FILTER (WHERE {name} IS NOT NULL) AS {output}"
         return sql, Column(aggregation.output, column.type, column.dtype)
     if func == "percentile":
+        if column.type not in _FLOAT_TYPES:
+            raise EngineNotSupportedError(
+                f"the percentile of integer column {column.name!r} is int64 or "
+                "float64 in pandas depending on the values; use engine='pandas'."
+            )
         q = compiler.param(float(aggregation.p) / 100)
         sql = f"CAST(quantile_cont({name}, {q}) AS DOUBLE) AS {output}"
         return sql, Column(aggregation.output, "DOUBLE", _mean_dtype(column))
@@ -425,53 +449,6 @@ def _aggregate(compiler: _Compiler, aggregation: Any) -> tuple[str, Column]:
         return sql, Column(aggregation.output, kind, _sum_dtype(column))
     sql = f"{_AGGREGATES[func]}({name}) AS {output}"
     return sql, Column(aggregation.output, "DOUBLE", _mean_dtype(column))
-
-
-def _fill_missing(compiler: _Compiler, step: Any) -> None:
-    replaced = []
-    for name in dict.fromkeys(step.columns):
-        column = compiler.column(name)
-        fill = _fill_value(compiler, step, column)
-        replaced.append(f"coalesce({quote(name)}, {fill}) AS {quote(name)}")
-    compiler.add(f"SELECT * REPLACE ({', '.join(replaced)}) FROM {compiler.previous}")
-
-
-def _fill_value(compiler: _Compiler, step: Any, column: Column) -> str:
-    if step.strategy not in ("value", "mean", "median"):
-        raise EngineNotSupportedError(
-            f"fill strategy {step.strategy!r} is not supported by the duckdb engine; "
-            "use engine='pandas'."
-        )
-    if step.strategy == "value":
-        _check_values(column, [step.value])
-        if column.type in _INTEGER_TYPES and not isinstance(step.value, int):
-            raise EngineNotSupportedError(
-                f"filling integer column {column.name!r} with {step.value!r} would "
-                "change its type; pandas decides that, so use engine='pandas'."
-            )
-        return f"CAST({compiler.param(step.value)} AS {column.type})"
-
-    if not _is_number(column):
-        raise SpecError(
-            f"strategy {step.strategy!r} needs a numeric column; column "
-            f"{column.name!r} holds {_dtype_name(column)}. Use strategy 'value' "
-            "instead."
-        )
-    if column.type in _INTEGER_TYPES and not _is_numpy_int(column):
-        raise EngineNotSupportedError(
-            f"filling integer column {column.name!r} by its {step.strategy} may need "
-            "a fractional value; pandas decides that, so use engine='pandas'."
-        )
-    func = _AGGREGATES[step.strategy]
-    return f"(SELECT {func}({quote(column.name)}) FROM {compiler.previous})"
-
-
-def _drop_missing(compiler: _Compiler, step: Any) -> None:
-    names = list(step.columns) or [column.name for column in compiler.columns]
-    if not names:
-        return
-    tests = " AND ".join(f"{quote(name)} IS NOT NULL" for name in names)
-    compiler.add(f"SELECT * FROM {compiler.previous} WHERE {tests}")
 
 
 def _flag_missing(compiler: _Compiler, step: Any) -> None:
@@ -678,8 +655,6 @@ _STEPS = {
     "filter": _filter,
     "sort": _sort,
     "group": _group,
-    "fill_missing": _fill_missing,
-    "drop_missing": _drop_missing,
     "flag_missing": _flag_missing,
 }
 
@@ -692,6 +667,8 @@ def _needs_row(step: Any) -> bool:
     if step.kind == "group":
         funcs = {aggregation.func for aggregation in step.aggregations}
         return bool(funcs & {"first", "last"})
+    if step.kind == "fill_missing":
+        return step.strategy in ("ffill", "bfill", "interpolate")
     return step.kind in _ROW_KINDS
 
 
@@ -724,7 +701,7 @@ _KNOWN_FIELDS = {
     "GroupStep": {"kind", "by", "aggregations"},
     "Aggregation": {"column", "func", "name", "p"},
     "FillMissingStep": {"kind", "columns", "strategy", "value"},
-    "DropMissingStep": {"kind", "columns"},
+    "DropMissingStep": {"kind", "columns", "how", "min_present"},
     "FlagMissingStep": {"kind", "column", "flag_column"},
     "JoinStep": {"kind", "dataset", "on", "right_on", "how", "suffixes"},
     "SelectStep": {"kind", "columns"},
@@ -803,3 +780,9 @@ def _mean_dtype(column: Column) -> Any:
     if column.dtype is None:
         return None
     return "Float64" if str(column.dtype) in _MASKED else "float64"
+
+
+# The steps of sql_steps register themselves here; it imports this module's helpers.
+from nbdash.transform import sql_steps  # noqa: E402
+
+_STEPS.update(sql_steps.STEPS)

@@ -111,8 +111,6 @@ class _Writer:
         value = self.node(node)
         if value.kind == "null":
             _refuse("an expression that is null for every row has pandas' object dtype")
-        if value.kind == "date" and value.dtype is None:
-            _refuse("a date made only of constants takes pandas' own time unit")
         dtype = (
             value.dtype
             or {
@@ -286,9 +284,9 @@ class _Writer:
         stamp = pd.Timestamp(str(_constant(node.args[0])))
         if stamp.tzinfo is not None:
             _refuse("a date with a time zone cannot be compared with naive dates")
-        return SqlValue(
-            f"CAST({self.bind(stamp.isoformat())} AS TIMESTAMP)", "date", False
-        )
+        dtype = pd.Series([stamp]).dtype  # pandas' unit for this constant
+        sql = f"CAST({self.bind(stamp.isoformat())} AS TIMESTAMP)"
+        return SqlValue(sql, "date", False, dtype)
 
     def fn_if(self, node: Call) -> SqlValue:
         condition = self.condition(node.args[0])

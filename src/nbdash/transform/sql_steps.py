@@ -1,0 +1,157 @@
+"""More step compilers of :mod:`nbdash.transform.sql`: missing data and appends.
+
+Each function takes the compiler and a validated step and adds the step's common table
+expression(s); :data:`STEPS` maps step kinds to them. Row order is carried by the
+hidden row number :data:`~nbdash.transform.sql.ROW`; a step whose SQL does not keep
+the input order (a window) marks the compiler ``reordered`` so the final ``SELECT``
+orders by it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from nbdash.errors import EngineNotSupportedError, SpecError
+from nbdash.transform.sql import (
+    _AGGREGATES,
+    _INTEGER_TYPES,
+    ROW,
+    Column,
+    _check_values,
+    _Compiler,
+    _dtype_name,
+    _is_number,
+    _is_numpy_int,
+    quote,
+)
+
+logger = logging.getLogger(__name__)
+
+POSITION = "__nbdash_pos"
+"""A hidden 1-based position in the current order, for interpolation."""
+
+_BEFORE = f"ORDER BY {ROW} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+_AFTER = f"ORDER BY {ROW} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING"
+_WINDOWED = ("ffill", "bfill", "interpolate")
+
+
+def fill_missing(compiler: _Compiler, step: Any) -> None:
+    """Fill each column's missing values by the step's strategy, as pandas does."""
+    if step.strategy == "interpolate":
+        compiler.add(
+            f"SELECT *, row_number() OVER (ORDER BY {ROW}) AS {POSITION} "
+            f"FROM {compiler.previous}"
+        )
+    replaced = []
+    for name in dict.fromkeys(step.columns):
+        column = compiler.column(name)
+        filled = _filled(compiler, step, column)
+        replaced.append(f"{filled} AS {quote(name)}")
+    hidden = f" EXCLUDE ({POSITION})" if step.strategy == "interpolate" else ""
+    compiler.add(
+        f"SELECT *{hidden} REPLACE ({', '.join(replaced)}) FROM {compiler.previous}"
+    )
+    if step.strategy in _WINDOWED:
+        compiler.reordered = True
+
+
+def _filled(compiler: _Compiler, step: Any, column: Column) -> str:
+    name = quote(column.name)
+    if step.strategy == "ffill":
+        return f"last_value({name} IGNORE NULLS) OVER ({_BEFORE})"
+    if step.strategy == "bfill":
+        return f"first_value({name} IGNORE NULLS) OVER ({_AFTER})"
+    if step.strategy == "interpolate":
+        _check_numeric(step, column)
+        return _interpolated(column)
+    if step.strategy == "mode":
+        return f"coalesce({name}, {_mode(compiler, column)})"
+    return f"coalesce({name}, {_fill_value(compiler, step, column)})"
+
+
+def _mode(compiler: _Compiler, column: Column) -> str:
+    """``Series.mode().iloc[0]``: the most frequent value, the smallest on a tie."""
+    name = quote(column.name)
+    return (
+        f"(SELECT {name} FROM {compiler.previous} WHERE {name} IS NOT NULL "
+        f"GROUP BY {name} ORDER BY count(*) DESC, {name} ASC LIMIT 1)"
+    )
+
+
+def _interpolated(column: Column) -> str:
+    """``Series.interpolate()``: linear by position (``np.interp``); leading gaps
+    stay missing, trailing ones take the last value."""
+    if str(column.dtype) not in ("float64", "int64"):
+        raise EngineNotSupportedError(
+            f"interpolating column {column.name!r} ({_dtype_name(column)}) is not "
+            "compiled; pandas' result dtype for it is its own. Use engine='pandas'."
+        )
+    name = quote(column.name)
+    at = f"CASE WHEN {name} IS NOT NULL THEN {POSITION} END"
+    before_value = f"last_value({name} IGNORE NULLS) OVER ({_BEFORE})"
+    before_at = f"last_value({at} IGNORE NULLS) OVER ({_BEFORE})"
+    after_value = f"first_value({name} IGNORE NULLS) OVER ({_AFTER})"
+    after_at = f"first_value({at} IGNORE NULLS) OVER ({_AFTER})"
+    slope = (
+        f"(CAST({after_value} AS DOUBLE) - {before_value}) / ({after_at} - {before_at})"
+    )
+    return (
+        f"(CASE WHEN {name} IS NOT NULL THEN CAST({name} AS DOUBLE) "
+        f"WHEN {after_value} IS NULL THEN CAST({before_value} AS DOUBLE) "
+        f"ELSE {slope} * ({POSITION} - {before_at}) + {before_value} END)"
+    )
+
+
+def _check_numeric(step: Any, column: Column) -> None:
+    if not _is_number(column):
+        raise SpecError(
+            f"strategy {step.strategy!r} needs a numeric column; column "
+            f"{column.name!r} holds {_dtype_name(column)}. Use strategy 'value', "
+            "'mode' or 'ffill'."
+        )
+
+
+def _fill_value(compiler: _Compiler, step: Any, column: Column) -> str:
+    """The constant, mean or median that fills ``column``."""
+    if step.strategy == "value":
+        _check_values(column, [step.value])
+        if column.type in _INTEGER_TYPES and not isinstance(step.value, int):
+            raise EngineNotSupportedError(
+                f"filling integer column {column.name!r} with {step.value!r} would "
+                "change its type; pandas decides that, so use engine='pandas'."
+            )
+        return f"CAST({compiler.param(step.value)} AS {column.type})"
+
+    _check_numeric(step, column)
+    if column.type in _INTEGER_TYPES and not _is_numpy_int(column):
+        raise EngineNotSupportedError(
+            f"filling integer column {column.name!r} by its {step.strategy} may need "
+            "a fractional value; pandas decides that, so use engine='pandas'."
+        )
+    func = _AGGREGATES[step.strategy]
+    return f"(SELECT {func}({quote(column.name)}) FROM {compiler.previous})"
+
+
+def drop_missing(compiler: _Compiler, step: Any) -> None:
+    """``dropna``: keep rows by their count of present values among the columns."""
+    names = list(step.columns) or [column.name for column in compiler.columns]
+    present = " + ".join(
+        f"CAST({quote(name)} IS NOT NULL AS INTEGER)" for name in names
+    )
+    count = f"({present or '0'})"
+    if step.min_present is not None:
+        test = f"{count} >= {int(step.min_present)}"
+    elif step.how == "all":
+        test = f"{count} > 0"
+    else:
+        test = f"{count} = {len(names)}"
+    compiler.add(f"SELECT * FROM {compiler.previous} WHERE {test}")
+
+
+STEPS: dict[str, Callable[[_Compiler, Any], None]] = {
+    "fill_missing": fill_missing,
+    "drop_missing": drop_missing,
+}
+"""The step compilers of this module, by step kind."""
