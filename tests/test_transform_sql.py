@@ -865,7 +865,7 @@ def test_count_distinct_and_std() -> None:
 # Each compiled kind on its own, from 4a's strategies ---------------------------------
 
 COMPILED_ALWAYS = ["select", "drop_columns", "rename", "reorder", "drop_duplicates"]
-COMPILED_ALWAYS += ["top_n", "drop_missing"]
+COMPILED_ALWAYS += ["top_n", "drop_missing", "bucket_date"]
 """Kinds the duckdb engine compiles whatever the spec and data."""
 
 COMPILED_SOMETIMES = ["filter", "sort", "group", "fill_missing"]
@@ -1063,3 +1063,21 @@ def test_nul_in_column_names_is_escaped() -> None:
 
     assert list(result.columns) == ["x\x00", "a\U0010fffe0b"]
     assert result.to_dict("list") == {"x\x00": [1.0, 9.0], "a\U0010fffe0b": [2.0, 3.0]}
+
+
+def test_bucket_date_starts_of_periods() -> None:
+    stamps = ["2024-05-15 13:45", "2024-02-29 00:00", None, "2023-12-31 23:59"]
+    frame = pd.DataFrame({"t": pd.to_datetime(pd.Series(stamps))})
+
+    def bucket(unit: str) -> list[Any]:
+        step = {"kind": "bucket_date", "column": "t", "unit": unit, "name": "b"}
+        result = duck(frame, step)["b"]
+        return [None if pd.isna(v) else v.strftime("%Y-%m-%d %H:%M") for v in result]
+
+    # By hand: 2024-05-15 is a Wednesday, its week starts Monday 2024-05-13;
+    # 2023-12-31 is a Sunday, its week starts Monday 2023-12-25.
+    assert bucket("week") == ["2024-05-13 00:00", "2024-02-26 00:00", None,
+                              "2023-12-25 00:00"]  # fmt: skip
+    assert bucket("quarter")[0] == "2024-04-01 00:00"
+    assert bucket("day")[3] == "2023-12-31 00:00"
+    assert bucket("year")[1] == "2024-01-01 00:00"

@@ -711,6 +711,7 @@ _KNOWN_FIELDS = {
     "DropDuplicatesStep": {"kind", "columns", "keep"},
     "TopNStep": {"kind", "column", "n", "ascending", "ties"},
     "DeriveStep": {"kind", "name", "expression"},
+    "BucketDateStep": {"kind", "column", "unit", "name"},
 }
 
 

@@ -1,4 +1,4 @@
-"""More step compilers of :mod:`nbdash.transform.sql`: missing data and appends.
+"""More step compilers of :mod:`nbdash.transform.sql`: missing data, date buckets.
 
 Each function takes the compiler and a validated step and adds the step's common table
 expression(s); :data:`STEPS` maps step kinds to them. Row order is carried by the
@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
+
 from nbdash.errors import EngineNotSupportedError, SpecError
 from nbdash.transform.sql import (
     _AGGREGATES,
@@ -26,6 +28,7 @@ from nbdash.transform.sql import (
     _is_numpy_int,
     quote,
 )
+from nbdash.transform.steps.reshape import _BUCKET_FREQ
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +153,39 @@ def drop_missing(compiler: _Compiler, step: Any) -> None:
     compiler.add(f"SELECT * FROM {compiler.previous} WHERE {test}")
 
 
+def bucket_date(compiler: _Compiler, step: Any) -> None:
+    """``to_period(unit).start_time``: ``date_trunc`` (weeks start on Monday)."""
+    column = compiler.column(step.column)
+    if not column.type.startswith("TIMESTAMP"):
+        raise SpecError(
+            f"'bucket_date' needs a datetime column; column {column.name!r} holds "
+            f"{_dtype_name(column)}. Convert it first with a 'cast' step to 'datetime'."
+        )
+    if column.dtype is None or "," in str(column.dtype):
+        raise EngineNotSupportedError(
+            f"bucketing column {column.name!r} ({_dtype_name(column)}) is not "
+            "compiled: only naive timestamps of a known dtype are; use "
+            "engine='pandas'."
+        )
+    freq = _BUCKET_FREQ[step.unit]
+    empty = pd.Series([], dtype=column.dtype).dt.to_period(freq).dt.start_time
+    bucket = f"date_trunc({compiler.param(step.unit)}, {quote(column.name)})"
+    target = Column(step.target, "TIMESTAMP", empty.dtype)
+
+    names = [old.name for old in compiler.columns]
+    if step.target in names:
+        select = f"* REPLACE ({bucket} AS {quote(step.target)})"
+        compiler.columns = [
+            target if old.name == step.target else old for old in compiler.columns
+        ]
+    else:
+        select = f"*, {bucket} AS {quote(step.target)}"
+        compiler.columns = [*compiler.columns, target]
+    compiler.add(f"SELECT {select} FROM {compiler.previous}")
+
+
 STEPS: dict[str, Callable[[_Compiler, Any], None]] = {
+    "bucket_date": bucket_date,
     "fill_missing": fill_missing,
     "drop_missing": drop_missing,
 }
