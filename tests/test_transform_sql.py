@@ -869,7 +869,7 @@ COMPILED_ALWAYS += ["top_n", "drop_missing", "bucket_date"]
 """Kinds the duckdb engine compiles whatever the spec and data."""
 
 COMPILED_SOMETIMES = ["filter", "sort", "group", "fill_missing"]
-COMPILED_SOMETIMES += ["flag_missing", "join", "derive"]
+COMPILED_SOMETIMES += ["flag_missing", "join", "derive", "cast"]
 """Kinds it compiles for some specs and refuses (auto runs pandas) for others."""
 
 
@@ -1081,3 +1081,27 @@ def test_bucket_date_starts_of_periods() -> None:
     assert bucket("quarter")[0] == "2024-04-01 00:00"
     assert bucket("day")[3] == "2023-12-31 00:00"
     assert bucket("year")[1] == "2024-01-01 00:00"
+
+
+def test_cast_numbers_and_words() -> None:
+    frame = pd.DataFrame(
+        {
+            "s": pd.Series([" Yes", "no\u3000", "TRUE", "maybe", None], dtype="str"),
+            "x": [1.0, -0.0, 0.0, 2.5, np.nan],
+        }
+    )
+
+    def cast(column: str, to: str, errors: str = "coerce") -> pd.Series:
+        step = {"kind": "cast", "column": column, "to": to, "errors": errors}
+        return duck(frame, step)[column]
+
+    # By hand: words are stripped of any whitespace and lower-cased; str(-0.0) is
+    # "-0.0", which is not a word; 2.5 is not a whole number.
+    assert cast("s", "boolean").tolist() == [True, False, True, pd.NA, pd.NA]
+    assert cast("x", "boolean").tolist() == [True, pd.NA, False, pd.NA, pd.NA]
+    assert cast("x", "integer").tolist() == [1, 0, 0, pd.NA, pd.NA]
+    assert cast("x", "integer").dtype == "Int64"
+    with pytest.raises(SpecError, match="cannot convert column 'x' to integer"):
+        cast("x", "integer", "raise")
+    with pytest.raises(EngineNotSupportedError, match="is not compiled"):
+        cast("x", "text")

@@ -712,6 +712,7 @@ _KNOWN_FIELDS = {
     "TopNStep": {"kind", "column", "n", "ascending", "ties"},
     "DeriveStep": {"kind", "name", "expression"},
     "BucketDateStep": {"kind", "column", "unit", "name"},
+    "CastStep": {"kind", "column", "to", "errors"},
 }
 
 

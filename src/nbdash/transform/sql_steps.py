@@ -10,6 +10,7 @@ orders by it.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -184,7 +185,86 @@ def bucket_date(compiler: _Compiler, step: Any) -> None:
     compiler.add(f"SELECT {select} FROM {compiler.previous}")
 
 
+_WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+_TRUE_WORDS = ("true", "yes", "1", "1.0")
+_FALSE_WORDS = ("false", "no", "0", "0.0")
+
+
+def cast(compiler: _Compiler, step: Any) -> None:
+    """The casts whose pandas result SQL gives exactly; others are refused."""
+    column = compiler.column(step.column)
+    dtype = str(column.dtype)
+    name = quote(column.name)
+    converted, bad, out = _converted(compiler, step.to, dtype, name)
+    if converted is None:
+        raise EngineNotSupportedError(
+            f"casting column {column.name!r} ({_dtype_name(column)}) to {step.to!r} "
+            "is not compiled (pandas' parsing and text forms differ from DuckDB's); "
+            "use engine='pandas'."
+        )
+    if bad is not None and step.errors == "raise":
+        message = compiler.param(
+            f"cannot convert column {column.name!r} to {step.to}: a value does not "
+            "convert. Fix the data, or set errors='coerce' to make such values missing."
+        )
+        converted = f"(CASE WHEN {bad} THEN error({message}) ELSE {converted} END)"
+    new = Column(column.name, out[0], out[1])
+    compiler.add(f"SELECT * REPLACE ({converted} AS {name}) FROM {compiler.previous}")
+    compiler.columns = [new if c.name == column.name else c for c in compiler.columns]
+
+
+def _converted(
+    compiler: _Compiler, to: str, dtype: str, name: str
+) -> tuple[str | None, str | None, tuple[str, str]]:
+    """SQL of the converted column, of its bad values (None: none), and its type."""
+    same = (to, dtype)
+    if same in (("number", "int64"), ("number", "float64"), ("text", "str")):
+        return name, None, (_type_of(dtype), dtype)
+    if to == "datetime" and dtype.startswith("datetime64[") and "," not in dtype:
+        return name, None, ("TIMESTAMP", dtype)
+    if to == "integer" and dtype == "int64":
+        return name, None, ("BIGINT", "Int64")
+    if to == "integer" and dtype == "float64":
+        whole = f"(fmod({name}, 1) = 0)"
+        bad = f"({name} IS NOT NULL AND NOT coalesce({whole}, false))"
+        sql = f"(CASE WHEN {whole} THEN CAST({name} AS BIGINT) END)"
+        return sql, bad, ("BIGINT", "Int64")
+    if to == "boolean":
+        words = _boolean(compiler, dtype, name)
+        wrong = None if words is None else f"({name} IS NOT NULL AND {words} IS NULL)"
+        return words, wrong, ("BOOLEAN", "boolean")
+    return None, None, ("", "")
+
+
+def _boolean(compiler: _Compiler, dtype: str, name: str) -> str | None:
+    """``str(value).strip().lower()`` looked up in the true/false words."""
+    if dtype == "bool":
+        return name
+    if dtype == "int64":
+        return f"(CASE {name} WHEN 1 THEN true WHEN 0 THEN false END)"
+    if dtype == "float64":
+        # str(-0.0) is '-0.0', not a word: only +0.0 is false.
+        return (
+            f"(CASE WHEN {name} = 1 THEN true "
+            f"WHEN {name} = 0 AND NOT signbit({name}) THEN false END)"
+        )
+    if dtype != "str":
+        return None
+    word = f"lower(trim({name}, {compiler.param(_WHITESPACE)}))"
+    true = ", ".join(compiler.param(w) for w in _TRUE_WORDS)
+    false = ", ".join(compiler.param(w) for w in _FALSE_WORDS)
+    return (
+        f"(CASE WHEN {word} IN ({true}) THEN true "
+        f"WHEN {word} IN ({false}) THEN false END)"
+    )
+
+
+def _type_of(dtype: str) -> str:
+    return {"int64": "BIGINT", "float64": "DOUBLE"}.get(dtype, "VARCHAR")
+
+
 STEPS: dict[str, Callable[[_Compiler, Any], None]] = {
+    "cast": cast,
     "bucket_date": bucket_date,
     "fill_missing": fill_missing,
     "drop_missing": drop_missing,
