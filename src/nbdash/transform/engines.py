@@ -233,7 +233,10 @@ def _register(
             "The duckdb engine needs unique text column names; this frame has "
             f"{names!r}. Rename the columns or use engine='pandas'."
         )
-    connection.register(view, frame.set_axis([sql_name(n) for n in names], axis=1))
+    escaped = [sql_name(name) for name in names]
+    # A NUL in a name (rare): DuckDB sees the escaped names.
+    seen = frame if escaped == names else frame.set_axis(escaped, axis=1)
+    connection.register(view, seen)
     described = connection.execute(f"DESCRIBE {quote(view)}").fetchall()
     return columns_of_frame(frame, [str(row[1]) for row in described])
 
