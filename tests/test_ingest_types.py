@@ -370,3 +370,94 @@ def test_batched_path_honours_numeric_missing_tokens(batched: None) -> None:
     assert result.frame["a"].iloc[2999] == 2999
     assert column.missing == 1
     assert column.notes == ["1 cells '-999' read as missing"]
+
+
+@pytest.fixture
+def signed_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The Arrow path with a first batch big enough to plan decorated numbers, the
+    rest in 2 KiB batches; the list counts batches read by the signed shortcut."""
+    from nbdash.ingest import csvfile, reading
+
+    monkeypatch.setattr(csvfile, "EXACT_BYTES", 0)
+    monkeypatch.setattr(reading, "EXACT_BYTES", 0)
+    monkeypatch.setattr(csvfile, "PLAN_BLOCK", 64 * 1024)
+    monkeypatch.setattr(csvfile, "STREAM_BLOCK", 2048)
+    calls: list[int] = []
+    original = csvfile.parse_signed_batch
+
+    def counted(values: pa.Array, shape: tuple[str, str]) -> pa.Array | None:
+        calls.append(len(values))
+        return original(values, shape)
+
+    monkeypatch.setattr(csvfile, "parse_signed_batch", counted)
+    return calls
+
+
+def exact_read(data: bytes, monkeypatch: pytest.MonkeyPatch) -> object:
+    from nbdash.ingest import csvfile, reading
+
+    monkeypatch.setattr(csvfile, "EXACT_BYTES", 10**9)
+    monkeypatch.setattr(reading, "EXACT_BYTES", 10**9)
+    return read_table(data, filename="s.csv")
+
+
+def signed_rows(last_price: str, rows: int = 6000) -> bytes:
+    prices = [f"${i}" if i % 500 else f" ${i} " for i in range(1, rows)]
+    lines = [f"{i},{p},{i % 90}%" for i, p in enumerate(prices, start=1)]
+    lines.append(f"{rows},{last_price},5%")
+    return ("n,price,share\n" + "\n".join(lines) + "\n").encode()
+
+
+def test_decorated_numbers_are_typed_batch_by_batch(
+    signed_batches: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whole dollars until the last row, whose cents make the column float.
+    data = signed_rows("$7.25")
+
+    result = read_table(data, filename="s.csv")
+    frame = result.frame
+
+    assert len(signed_batches) > 20  # the shortcut read many small batches
+    assert str(frame["price"].dtype) == "float64"
+    assert frame["price"].iloc[:3].tolist() == [1.0, 2.0, 3.0]
+    assert frame["price"].iloc[499] == 500.0  # " $500 " is trimmed
+    assert frame["price"].iloc[-1] == 7.25
+    assert str(frame["share"].dtype) == "int64"
+    assert frame["share"].iloc[89] == 0 and frame["share"].iloc[100] == 11
+    assert result.report.column("price").notes == ["currency signs removed: $"]
+    assert result.report.column("share").kind == "integer"
+
+    exact = exact_read(data, monkeypatch)
+    pd.testing.assert_frame_equal(frame, exact.frame)  # type: ignore[attr-defined]
+    assert [c.notes for c in result.report.columns] == [
+        c.notes
+        for c in exact.report.columns  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("last", "kind", "value"),
+    [("$1,234.50", "number", 1234.5), ("€5", "integer", 5), ("$oops", "text", None)],
+)
+def test_a_late_other_shape_reads_the_decorated_column_whole(
+    signed_batches: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    last: str,
+    kind: str,
+    value: float | None,
+) -> None:
+    data = signed_rows(f'"{last}"')
+
+    result = read_table(data, filename="s.csv")
+
+    column = result.report.column("price")
+    assert column.kind == kind
+    if value is None:
+        assert result.frame["price"].iloc[-1] == last
+        assert result.frame["price"].iloc[0] == "$1"
+    else:
+        assert result.frame["price"].iloc[-1] == value
+        assert result.frame["price"].iloc[0] == 1.0
+    exact = exact_read(data, monkeypatch)
+    pd.testing.assert_frame_equal(result.frame, exact.frame)  # type: ignore[attr-defined]
+    assert column.notes == exact.report.column("price").notes  # type: ignore[attr-defined]

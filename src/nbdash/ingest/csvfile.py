@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -35,11 +39,15 @@ from nbdash.ingest.structure import (
     detect_layout,
 )
 from nbdash.ingest.types import (
+    Signed,
     TypedColumn,
     infer_column,
     native_column,
     native_type,
     parse_native,
+    parse_signed_batch,
+    signed_column,
+    signed_shape,
 )
 
 logger = logging.getLogger(__name__)
@@ -256,17 +264,31 @@ def _read_typed(source: Source, encoding: str, dialect: Dialect) -> TextTable | 
         if ragged:
             return None
         if not failed:
-            ready = {index: native_column(columns[index]) for index in plan}
+            ready = {
+                index: _ready_column(columns[index], plan[index]) for index in plan
+            }
             return TextTable(header, columns, ready=ready)
         logger.debug("%s: columns %s read again as text", source.filename, failed)
         plan = {index: kind for index, kind in plan.items() if index not in failed}
     return None
 
 
+Plan: TypeAlias = pa.DataType | Signed
+"""How a column is read batch by batch: an Arrow type (plain numbers, timestamps)
+or the sign and suffix stripped off decorated numbers (``types.signed_shape``)."""
+
+
+def _ready_column(values: pa.ChunkedArray, plan: Plan) -> TypedColumn:
+    if isinstance(plan, pa.DataType):
+        return native_column(values)
+    return signed_column(values.chunks, plan)
+
+
 def _plan(
     source: Source, encoding: str, dialect: Dialect, names: list[str]
-) -> tuple[list[str], dict[int, pa.DataType], set[int]]:
-    """The header, the Arrow type of each column its first batch allows, and the
+) -> tuple[list[str], dict[int, Plan], set[int]]:
+    """The header, how each column its first batch allows is read (an Arrow type,
+    or the signs of decorated numbers, see ``Plan``), and the
     columns whose first batch is text (read as ``large_string``: pandas' Arrow-backed
     ``str`` takes that without a copy; the columns that will be numbers stay
     ``string``, whose offsets take half the memory until they are cast)."""
@@ -281,13 +303,16 @@ def _plan(
         return [], {}, set()
     header = [_cell(value) for value in first.slice(0, 1).to_pylist()[0].values()]
     header[0] = header[0].removeprefix("\ufeff")
-    plan = {}
+    plan: dict[int, Plan] = {}
     wide = set()
     for index in range(first.num_columns):
         sample = infer_column(first.column(index).slice(1))
         kind = native_type(sample)
+        shape = signed_shape(first.column(index).slice(1))
         if kind is not None:
             plan[index] = kind
+        elif shape is not None:
+            plan[index] = shape
         elif sample.kind == "text":
             wide.add(index)
     return header, plan, wide
@@ -297,11 +322,15 @@ def _arrow_options(
     encoding: str,
     dialect: Dialect,
     names: list[str],
-    plan: dict[int, pa.DataType],
+    plan: Mapping[int, pa.DataType],
     ragged: list[int] | None = None,
     skip_header: bool = False,
-    block_size: int = STREAM_BLOCK,
+    block_size: int | None = None,
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """Arrow's options; ``block_size`` None reads ``STREAM_BLOCK`` bytes per batch
+    (looked up at call time, so tests may shrink it)."""
+    block_size = STREAM_BLOCK if block_size is None else block_size
+
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
         if ragged is not None:
             ragged.append(row.number or 0)
@@ -335,7 +364,7 @@ def _stream(
     encoding: str,
     dialect: Dialect,
     names: list[str],
-    plans: tuple[dict[int, pa.DataType], set[int]],
+    plans: tuple[dict[int, Plan], set[int]],
     ragged: list[int],
 ) -> tuple[list[pa.ChunkedArray], set[int]]:
     """The columns (typed where the plan says, ``large_string`` where the second
@@ -344,7 +373,7 @@ def _stream(
     # Timestamps are parsed by the reader; numbers are cast from each batch's text,
     # which shows leading zeros (007) that the reader's parser would drop.
     native = {index: kind for index, kind in plan.items() if kind == pa.timestamp("us")}
-    read_as = native | dict.fromkeys(wide, pa.large_string())
+    read_as: dict[int, pa.DataType] = native | dict.fromkeys(wide, pa.large_string())
     options = _arrow_options(encoding, dialect, names, read_as, ragged, True)
     chunks: list[list[pa.Array]] = [[] for _ in names]
     failed: set[int] = set()
@@ -360,12 +389,16 @@ def _stream(
             failed.add(int(column.group(1)))
     if failed:
         return [], failed
-    types = [
-        read_as.get(index, plan.get(index, pa.string())) for index in range(len(names))
-    ]
     return [
-        pa.chunked_array(parts, kind) for parts, kind in zip(chunks, types, strict=True)
+        _joined(parts, read_as.get(index, plan.get(index, pa.string())))
+        for index, parts in enumerate(chunks)
     ], failed
+
+
+def _joined(parts: list[pa.Array], plan: Plan) -> pa.ChunkedArray:
+    if isinstance(plan, pa.DataType):
+        return pa.chunked_array(parts, plan)
+    return signed_column(parts, plan).values
 
 
 def _stream_pool() -> pa.MemoryPool:
@@ -383,22 +416,56 @@ def _stream_pool() -> pa.MemoryPool:
 
 def _convert_batches(
     reader: pacsv.CSVStreamingReader,
-    plan: dict[int, pa.DataType],
+    plan: dict[int, Plan],
     chunks: list[list[pa.Array]],
     failed: set[int],
 ) -> None:
-    """Append each batch's columns to ``chunks``, typed where ``plan`` says."""
-    for batch in reader:
-        for index, column in enumerate(batch.columns):
-            if index in plan and index not in failed:
-                typed = parse_native(column, plan[index])
-                if typed is None:
-                    failed.add(index)
-                    chunks[index] = []
-                else:
-                    chunks[index].append(typed)
-            elif index not in failed:
-                chunks[index].append(column)
+    """Append each batch's columns to ``chunks``, typed where ``plan`` says.
+
+    A worker thread converts each batch while the reader parses the next (both
+    release the GIL), at most ``_AHEAD`` batches behind it.
+    """
+    pending: deque[Future[list[pa.Array | None]]] = deque()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for batch in reader:
+            pending.append(pool.submit(_convert_batch, batch, plan))
+            while len(pending) > _AHEAD:
+                _append_batch(pending.popleft().result(), chunks, failed)
+        while pending:
+            _append_batch(pending.popleft().result(), chunks, failed)
+
+
+_AHEAD = 2
+"""Batches read ahead of their conversion (each holds a block of the file's text)."""
+
+
+def _convert_batch(
+    batch: pa.RecordBatch, plan: dict[int, Plan]
+) -> list[pa.Array | None]:
+    """The batch's columns, typed where ``plan`` says (None: a value did not fit)."""
+    converted: list[pa.Array | None] = []
+    for index, column in enumerate(batch.columns):
+        kind = plan.get(index)
+        if kind is None:
+            converted.append(column)
+        elif isinstance(kind, pa.DataType):
+            converted.append(parse_native(column, kind))
+        else:
+            converted.append(parse_signed_batch(column, kind))
+    return converted
+
+
+def _append_batch(
+    converted: list[pa.Array | None], chunks: list[list[pa.Array]], failed: set[int]
+) -> None:
+    for index, column in enumerate(converted):
+        if index in failed:
+            continue
+        if column is None:
+            failed.add(index)
+            chunks[index] = []
+        else:
+            chunks[index].append(column)
 
 
 def _header_width(source: Source, encoding: str, dialect: Dialect) -> int:

@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -371,6 +372,13 @@ def _parse_signed(values: pa.Array) -> tuple[pa.Array, list[str]] | None:
     suffix = "%" if first.endswith("%") else ""
     if not sign and not suffix:
         return None
+    number = _signed_number(values, sign, suffix)
+    return None if number is None else (number, _signed_notes(sign, suffix))
+
+
+def _signed_number(values: pa.Array, sign: str, suffix: str) -> pa.Array | None:
+    """Strip ``sign`` before and ``suffix`` after every present value and cast the
+    rest; None when a value lacks them, doubles them or is not a plain number."""
     present = len(values) - values.null_count
     plain = values
     for text, at_start in ((sign, True), (suffix, False)):
@@ -384,12 +392,14 @@ def _parse_signed(values: pa.Array) -> tuple[pa.Array, list[str]] | None:
         number = _cast_number(plain)
     except pa.ArrowInvalid:
         return None
-    if native_misfit(number):
-        return None
+    return None if native_misfit(number) else number
+
+
+def _signed_notes(sign: str, suffix: str) -> list[str]:
     notes = [f"currency signs removed: {sign}"] if sign else []
     if suffix:
         notes.append("percent signs removed: 12% read as 12, not 0.12")
-    return number, notes
+    return notes
 
 
 def _trim_one(values: pa.Array, text: str, at_start: bool) -> pa.Array:
@@ -831,6 +841,52 @@ def parse_native(values: pa.Array, target: pa.DataType) -> pa.Array | None:
     if native_misfit(converted) or _has_leading_zero(values):
         return None
     return converted
+
+
+Signed: TypeAlias = tuple[str, str]
+"""A leading currency sign and a trailing percent sign ("" when absent)."""
+
+
+def signed_shape(first: pa.Array) -> Signed | None:
+    """The (sign, suffix) :func:`infer_column` strips from this column's values.
+
+    ``first`` is the start of a column (at least :data:`_SAMPLE` values). When its
+    sample makes :func:`infer_column` try the one-sign shortcut (``$12.50``,
+    ``12%``) first, the whole column is read that way if every value has that shape,
+    so each batch of the rest can be read alone (:func:`parse_signed_batch`) and
+    joined (:func:`signed_column`). None otherwise (the column is typed whole).
+    """
+    cleaned = _clean(first, ())[0]
+    head = cleaned.slice(0, _SAMPLE).drop_null()
+    if len(cleaned) < _SAMPLE or len(head) < _SAMPLE // 10:
+        return None
+    # The same detectors, in the same order, as _inferred on the whole column.
+    if _detect_boolean(head, None) or _detect_integer(head, None):
+        return None
+    if _has_leading_zero(head) or _plain_float(head) is not None:
+        return None
+    if _number_style(head) != "dot":
+        return None
+    text = str(head[0].as_py())
+    sign = text[0] if text[0] in _SIGNS else ""
+    suffix = "%" if text.endswith("%") else ""
+    return (sign, suffix) if sign or suffix else None
+
+
+def parse_signed_batch(values: pa.Array, shape: Signed) -> pa.Array | None:
+    """One batch of a :func:`signed_shape` column as numbers; None on a misfit."""
+    return _signed_number(_clean(values, ())[0], *shape)
+
+
+def signed_column(parts: list[pa.Array], shape: Signed) -> TypedColumn:
+    """Join a signed column's batches as :func:`infer_column` reads the whole."""
+    # The whole column is cast to float if any value has a fraction.
+    if any(pa.types.is_floating(part.type) for part in parts):
+        parts = [pc.cast(part, pa.float64()) for part in parts]
+    kind = parts[0].type if parts else pa.int64()
+    values = pa.chunked_array(parts, kind)
+    name = "integer" if pa.types.is_integer(kind) else "number"
+    return TypedColumn(values, values.null_count, _signed_notes(*shape), kind=name)
 
 
 def native_column(values: pa.Array | pa.ChunkedArray) -> TypedColumn:
