@@ -1105,3 +1105,34 @@ def test_cast_numbers_and_words() -> None:
         cast("x", "integer", "raise")
     with pytest.raises(EngineNotSupportedError, match="is not compiled"):
         cast("x", "text")
+
+
+def test_append_keeps_parts_in_order() -> None:
+    first = pd.DataFrame({"k": [3, 1], "s": pd.Series(["a", None], dtype="str")})
+    extra = pd.DataFrame({"s": pd.Series(["c", "d", "e"], dtype="str"), "k": [5, 4, 3]})
+    steps = (
+        {"kind": "append", "datasets": ["extra", "extra"]},
+        filter_step(cond("k", ">", 3)),
+    )
+
+    result = run_frame(pipe(*steps), first, "duckdb", {"extra": extra})
+
+    # By hand: first's rows, then extra's twice (columns matched by name), k > 3.
+    assert result.to_dict("list") == {"k": [5, 4, 5, 4], "s": ["c", "d", "c", "d"]}
+    assert list(result.index) == [0, 1, 2, 3]
+    other = {"extra": extra.astype({"k": "float64"})}
+    with pytest.raises(EngineNotSupportedError, match="same columns and dtypes"):
+        run_frame(pipe(steps[0]), first, "duckdb", other)
+
+
+@settings(**FAST, max_examples=15)
+@given(shared_cases(choices=["append", "sort", "drop_duplicates"], max_steps=2))
+def test_append_pipelines_equal_pandas(
+    case: tuple[pd.DataFrame, Pipeline, dict[str, pd.DataFrame]],
+) -> None:
+    frame, pipeline, others = case
+
+    pandas_result = outcome(lambda: pipeline.run_frame(frame, others=others))
+    duck_result = outcome(lambda: run_frame(pipeline, frame, "duckdb", others))
+
+    assert_same(duck_result, pandas_result)

@@ -50,7 +50,7 @@ _AGGREGATE_FUNCS = {"sum", "min", "max", "count", "count_distinct", *_AGGREGATES
 _AGGREGATE_FUNCS |= {"first", "last", "percentile"}
 _TEXT_TESTS = {"contains": "contains", "starts with": "starts_with"}
 _TEXT_TESTS |= {"ends with": "suffix"}
-_ROW_KINDS = {"sort", "join", "drop_duplicates", "top_n"}
+_ROW_KINDS = {"sort", "join", "drop_duplicates", "top_n", "append"}
 """Steps that need the hidden row number (:data:`ROW`) from the start."""
 _MASKED = ("Int64", "Int32", "Int16", "Int8", "Float64", "Float32")
 
@@ -713,6 +713,7 @@ _KNOWN_FIELDS = {
     "DeriveStep": {"kind", "name", "expression"},
     "BucketDateStep": {"kind", "column", "unit", "name"},
     "CastStep": {"kind", "column", "to", "errors"},
+    "AppendStep": {"kind", "datasets"},
 }
 
 

@@ -263,7 +263,44 @@ def _type_of(dtype: str) -> str:
     return {"int64": "BIGINT", "float64": "DOUBLE"}.get(dtype, "VARCHAR")
 
 
+PART = "__nbdash_part"
+AT = "__nbdash_at"
+
+
+def append(compiler: _Compiler, step: Any) -> None:
+    """``pd.concat(..., ignore_index=True)`` of datasets with the same columns and
+    dtypes (then pandas keeps each dtype): the current rows, then each dataset's."""
+    names = [column.name for column in compiler.columns]
+    picks = ", ".join(quote(name) for name in names)
+    parts = [f"SELECT {picks}, 0 AS {PART}, {ROW} AS {AT} FROM {compiler.previous}"]
+    for number, dataset in enumerate(step.datasets, start=1):
+        relation = _same_columns(compiler, dataset)
+        parts.append(
+            f"SELECT {picks}, {number} AS {PART}, row_number() OVER () AS {AT} "
+            f"FROM {relation}"
+        )
+    compiler.add(" UNION ALL ".join(parts))
+    compiler.has_row = False
+    compiler.order_rows([PART, AT])
+
+
+def _same_columns(compiler: _Compiler, dataset: str) -> str:
+    if dataset not in compiler.others:
+        raise EngineNotSupportedError(f"dataset {dataset!r} was not given")
+    relation, columns = compiler.others[dataset]
+    mine = {column.name: str(column.dtype) for column in compiler.columns}
+    theirs = {column.name: str(column.dtype) for column in columns}
+    if mine != theirs or "None" in mine.values() or {PART, AT} & set(mine):
+        raise EngineNotSupportedError(
+            f"appending dataset {dataset!r}: pandas unifies differing columns or "
+            "dtypes by its own rules, so only datasets with the same columns and "
+            "dtypes are compiled; use engine='pandas'."
+        )
+    return relation
+
+
 STEPS: dict[str, Callable[[_Compiler, Any], None]] = {
+    "append": append,
     "cast": cast,
     "bucket_date": bucket_date,
     "fill_missing": fill_missing,
