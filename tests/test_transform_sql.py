@@ -1136,3 +1136,22 @@ def test_append_pipelines_equal_pandas(
     duck_result = outcome(lambda: run_frame(pipeline, frame, "duckdb", others))
 
     assert_same(duck_result, pandas_result)
+
+
+def test_filter_dates_and_periods() -> None:
+    stamps = ["2024-06-14 23:00", "2024-06-15 08:00", None, "2024-04-01", "2024-03-31"]
+    dates = pd.to_datetime(pd.Series(stamps), format="ISO8601")
+    frame = pd.DataFrame({"t": dates, "n": range(5)})
+
+    def kept(condition: dict[str, Any]) -> list[int]:
+        step = filter_step(condition) | {"as_of": "2024-06-15"}
+        return duck(frame, step)["n"].tolist()
+
+    # By hand, with as_of 2024-06-15: "last 2 days" is [06-14, 06-16); "this
+    # quarter" is [04-01, 07-01); a missing date never matches.
+    last_days = {"which": "last", "n": 2, "unit": "day"}
+    this_quarter = {"which": "this", "unit": "quarter"}
+    assert kept(cond("t", "in period", period=last_days)) == [0, 1]
+    assert kept(cond("t", "in period", period=this_quarter)) == [0, 1, 3]
+    assert kept(cond("t", "<", "2024-04-01")) == [4]
+    assert kept(cond("t", "between", ["2024-04-01", "2024-06-15"])) == [0, 3]

@@ -201,6 +201,7 @@ class _Compiler:
     has_row: bool = False
     reordered: bool = False
     final_order: list[str] | None = None
+    as_of: Any = None
     number: int = 0
 
     @property
@@ -318,6 +319,7 @@ class _Compiler:
 
 
 def _filter(compiler: _Compiler, step: Any) -> None:
+    compiler.as_of = step.reference_day()  # the pandas engine's own resolution
     test = _conditions(compiler, step.conditions, step.combine)
     compiler.add(f"SELECT * FROM {compiler.previous} WHERE {test}")
 
@@ -352,6 +354,9 @@ def _condition(compiler: _Compiler, condition: Any) -> str:
         )
         return f"coalesce({_TEXT_TESTS[op]}({text}, {needle}), false)"
 
+    if column.type.startswith("TIMESTAMP"):
+        return _date_condition(compiler, column, condition)
+
     if op not in _COMPARISONS and op not in ("between", "in", "not in"):
         raise EngineNotSupportedError(
             f"filter op {op!r} is not supported by the duckdb engine; use "
@@ -361,6 +366,49 @@ def _condition(compiler: _Compiler, condition: Any) -> str:
     values = condition.value if isinstance(condition.value, list) else [condition.value]
     _check_values(column, values)
     return f"coalesce({_comparison(compiler, name, op, values)}, false)"
+
+
+def _date_condition(compiler: _Compiler, column: Column, condition: Any) -> str:
+    """``in period`` (bounds from the spec, as pandas takes them) and comparisons
+    with date text, which pandas parses as timestamps."""
+    if column.dtype is None or "," in str(column.dtype):
+        raise EngineNotSupportedError(
+            f"column {column.name!r} ({_dtype_name(column)}) is compared as pandas "
+            "does only when it holds naive timestamps; use engine='pandas'."
+        )
+    name = quote(column.name)
+    if condition.op == "in period":
+        start, end = condition.period.bounds(compiler.as_of)
+        low, high = _timestamp(compiler, start), _timestamp(compiler, end)
+        return f"coalesce(({name} >= {low} AND {name} < {high}), false)"
+    values = condition.value if isinstance(condition.value, list) else [condition.value]
+    if condition.op not in (*_COMPARISONS, "between") or not all(
+        isinstance(value, str) for value in values
+    ):
+        raise EngineNotSupportedError(
+            f"filter op {condition.op!r} with {condition.value!r} on date column "
+            f"{column.name!r} is not compiled; use engine='pandas'."
+        )
+    stamps = []
+    for value in values:
+        try:
+            stamps.append(_timestamp(compiler, pd.Timestamp(value)))
+        except ValueError:
+            raise EngineNotSupportedError(
+                f"{value!r} is not a date pandas reads the same way; use "
+                "engine='pandas'."
+            ) from None
+    if condition.op == "between":
+        test = f"({name} BETWEEN {stamps[0]} AND {stamps[1]})"
+    else:
+        test = f"({name} {_COMPARISONS[condition.op]} {stamps[0]})"
+    return f"coalesce({test}, false)"
+
+
+def _timestamp(compiler: _Compiler, stamp: pd.Timestamp) -> str:
+    if stamp.tzinfo is not None or pd.isna(stamp):
+        raise ValueError(f"not a naive timestamp: {stamp!r}")
+    return f"CAST({compiler.param(stamp.isoformat())} AS TIMESTAMP)"
 
 
 def _comparison(compiler: _Compiler, name: str, op: str, values: list[Any]) -> str:
