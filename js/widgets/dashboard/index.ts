@@ -175,6 +175,16 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     gridEl,
   );
   const views = new Map<string, TileView>();
+  // A chart drawn while its tile had no size (a theme's stylesheet being swapped, a
+  // hidden tab) keeps plotly's default 700x450 and overflows the tile: fit every
+  // drawn chart again whenever its tile's body changes size.
+  const resizer = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const body = entry.target as HTMLElement;
+      const drawn = body.classList.contains("nbdash-chart") && body.dataset.drawn === "true";
+      if (drawn && entry.contentRect.width > 0) plotlyIfLoaded()?.Plots.resize(body);
+    }
+  });
   let applying = false;
 
   const sendLayout = debounce(() => {
@@ -243,6 +253,7 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     gridEl.appendChild(element);
     const item = grid.makeWidget(element, { id: tile.id, ...(place ?? { w: 6, h: 4 }) });
     const view: TileView = { item, frame, title, body, drawn: "", editing: false };
+    resizer.observe(body);
     menu.append(
       iconButton("Edit tile", "✎", () => startEditing(tile.id)),
       iconButton("Duplicate tile", "❐", () => call("duplicate_tile", { tile: tile.id })),
@@ -337,6 +348,7 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
 
   return () => {
     sendLayout.cancel();
+    resizer.disconnect();
     stopTheme();
     model.off("change:spec", syncTiles);
     model.off("change:tiles_content", syncContent);
