@@ -365,3 +365,77 @@ def test_very_long_line_is_refused_without_loading_it(
         IngestError, match=r"'line.csv' line 3 is longer than 1,048,576"
     ):
         read_table(path)
+
+
+# Legacy code pages as real exports write them: each must be decoded exactly -------
+
+LEGACY_TEXTS = {
+    "french": (
+        "cp1252",
+        "nom;ville;prix\nFrançois Lefèvre;Besançon;12,50 €\n"
+        "Hélène Dubois;Orléans;7,30 €\nJérôme Garçon;Nîmes;3,99 €\n",
+    ),
+    "german": (
+        "cp1252",
+        "Name;Straße;Betrag €\nJürgen Müller;Hauptstraße 5;12,50\n"
+        "Bärbel Schäfer;Größenweg 2;7,30\nÖzil Übel;Fußweg 9;3,99\n",
+    ),
+    "german shop": (
+        "cp1252",
+        "Bestellnr;Datum;Kunde;Région;Betrag €;Menge\n"
+        + "".join(
+            f"{1000 + i};0{i % 9 + 1}.03.2024;Müller & Søn {i};Süd;{i},5;{i}\n"
+            for i in range(40)
+        ),
+    ),
+    "spanish": (
+        "cp1252",
+        "nombre,ciudad,año\nJosé Muñoz,Logroño,2023\nMaría Ibáñez,Córdoba,2021\n"
+        "Ángel Núñez,Cádiz,2020\n",
+    ),
+    "polish": (
+        "cp1250",
+        "imię;miasto;kwota\nŁukasz Wójcik;Łódź;12,50\nMałgorzata Żółć;Kraków;7,30\n"
+        "Grzegorz Bąk;Gdańsk;3,99\nŚwiętosław Źrebię;Poznań;1,00\n",
+    ),
+    "russian": (
+        "cp1251",
+        "имя;город;сумма\nИван Петров;Москва;12,50\nМария Смирнова;Санкт-Петербург;7,30\n"
+        "Алексей Кузнецов;Новосибирск;3,99\nОльга Попова;Екатеринбург;1,00\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LEGACY_TEXTS))
+def test_legacy_code_pages_are_decoded_exactly(language: str) -> None:
+    encoding, text = LEGACY_TEXTS[language]
+    result = read_table(text.encode(encoding), filename="t.csv", infer_types=False)
+
+    lines = text.splitlines()
+    delimiter = ";" if ";" in lines[0] else ","
+    assert list(result.frame.columns) == lines[0].split(delimiter)
+    assert result.frame.iloc[0].tolist() == lines[1].split(delimiter)
+    assert result.frame.iloc[-1].tolist() == lines[-1].split(delimiter)
+    assert result.report.encoding == encoding
+
+
+def test_guessed_encoding_is_reported_as_a_guess() -> None:
+    encoding, text = LEGACY_TEXTS["german shop"]
+    report = read_table(text.encode(encoding), filename="shop.csv").report
+
+    assert report.encoding == "cp1252"
+    assert report.encoding_guess is not None
+    assert report.encoding_guess.startswith("guessed: no BOM, not UTF-8")
+    assert "encoding: cp1252 (guessed: no BOM, not UTF-8" in report.summary()
+    assert report.to_dict()["encoding_guess"] == report.encoding_guess
+
+
+def test_utf8_and_given_encodings_are_not_called_guesses() -> None:
+    text = "name\nJosé\n"
+    utf8 = read_table(text.encode("utf-8"), filename="t.csv").report
+    given = read_table(text.encode("cp1252"), filename="t.csv", encoding="cp1252")
+
+    assert (utf8.encoding, utf8.encoding_guess) == ("utf-8", None)
+    assert (given.report.encoding, given.report.encoding_guess) == ("cp1252", None)
+    assert "guessed" not in utf8.summary() + given.report.summary()
+    assert "1 column (" in utf8.summary()

@@ -121,31 +121,111 @@ def _utf16_without_bom(head: bytes, filename: str) -> str:
     raise not_a_table(filename, "binary data (it contains NUL bytes)")
 
 
+# Code pages that real exports use (Windows, then ISO, then the common CJK and
+# Cyrillic ones), most common first. Charset detection on short samples often finds
+# a Mac or DOS code page that fits as well or a little better; these win unless the
+# text decoded with them looks clearly messier.
+COMMON_ENCODINGS = (
+    "cp1252",
+    "cp1250",
+    "cp1251",
+    "iso8859_15",
+    "iso8859_1",
+    "iso8859_2",
+    "cp1253",
+    "cp1254",
+    "cp1257",
+    "cp1255",
+    "cp1256",
+    "cp1258",
+    "koi8_r",
+    "koi8_u",
+    "iso8859_5",
+    "iso8859_7",
+    "iso8859_9",
+    "iso8859_13",
+    "iso8859_16",
+    "shift_jis",
+    "cp932",
+    "euc_jp",
+    "gb18030",
+    "gbk",
+    "gb2312",
+    "big5",
+    "cp949",
+    "euc_kr",
+    "cp874",
+)
+# How much messier (charset-normalizer's chaos, a share of odd characters) a common
+# code page may look than an exotic one and still win.
+COMMON_SLACK = 0.1
+# Chaos differences below this are noise: the more common code page wins.
+TIE = 0.005
+
+
+class GuessedEncoding(str):
+    """An encoding name that was guessed, with a plain account of how sure.
+
+    It compares and hashes as the name itself, so it can be passed anywhere an
+    encoding name is expected; :class:`~nbdash.ingest.report.IngestReport` shows
+    :attr:`how` beside it.
+    """
+
+    how: str
+    """Why this encoding, e.g. ``"guessed: no BOM, not UTF-8; also fits cp1250"``."""
+
+    def __new__(cls, name: str, how: str) -> GuessedEncoding:
+        guessed = super().__new__(cls, name)
+        guessed.how = how
+        return guessed
+
+
 def _guess_legacy_encoding(head: bytes, filename: str) -> str:
     import charset_normalizer
 
-    matches = charset_normalizer.from_bytes(head)
-    best = matches.best()
-    if best is None:
+    matches = list(charset_normalizer.from_bytes(head))
+    if not matches:
         raise not_a_table(filename, "binary data (no text encoding fits its bytes)")
-    encoding = str(best.encoding)
-
-    # Short samples often fit several code pages equally well; break a tie toward
-    # cp1252, the one Western spreadsheets on Windows write.
-    tied = {
-        match.encoding
-        for match in matches
-        if (match.chaos, match.coherence) == (best.chaos, best.coherence)
-    }
-    if "cp1252" in tied:
-        encoding = "cp1252"
+    fits = [(_common_name(match), match.chaos) for match in matches]
+    encoding = _preferred(fits)
 
     # Bytes 0x80-0x9F are control characters in latin-1 but letters and signs (such
     # as the euro) in cp1252, which is what spreadsheets on Windows write.
     if codecs.lookup(encoding).name == "iso8859-1" and _decodes(head, "cp1252"):
         encoding = "cp1252"
-    logger.debug("Detected encoding %s for %s", encoding, filename)
-    return encoding
+    others = list(dict.fromkeys(name for name, _ in fits if name != encoding))[:3]
+    also = (
+        f"also fits {', '.join(others)}" if others else "the only code page that fits"
+    )
+    logger.debug("Detected encoding %s for %s (%s)", encoding, filename, also)
+    return GuessedEncoding(encoding, f"guessed: no BOM, not UTF-8; {also}")
+
+
+def _common_name(match: Any) -> str:
+    """The most common of the code pages that decode the sample alike."""
+    names = [match.encoding, *match.could_be_from_charset]
+    common = [name for name in names if name in COMMON_ENCODINGS]
+    if not common:
+        return str(match.encoding)
+    return str(min(common, key=COMMON_ENCODINGS.index))
+
+
+def _preferred(fits: list[tuple[str, float]]) -> str:
+    """The least chaotic fit, favouring common code pages as described above."""
+    least = min(chaos for _, chaos in fits)
+    common = [(name, chaos) for name, chaos in fits if name in COMMON_ENCODINGS]
+    pool = (
+        common if common and min(c for _, c in common) <= least + COMMON_SLACK else fits
+    )
+    floor = min(chaos for _, chaos in pool)
+    close = [name for name, chaos in pool if chaos <= floor + TIE]
+    return min(close, key=_rank)
+
+
+def _rank(name: str) -> int:
+    if name in COMMON_ENCODINGS:
+        return COMMON_ENCODINGS.index(name)
+    return len(COMMON_ENCODINGS)
 
 
 def _decodes(data: bytes, encoding: str) -> bool:

@@ -77,6 +77,17 @@ class IngestReport:
     changes: list[str] = field(default_factory=list)
     """Every change nbdash made to the data: BOM removed, columns renamed, rows padded,
     currency signs removed, tokens read as missing..."""
+    encoding_guess: str | None = None
+    """How the encoding was chosen when it was guessed (no BOM, not UTF-8), with the
+    other code pages that fit; None when it was given, marked or plainly UTF-8."""
+
+    def __post_init__(self) -> None:
+        # detect_encoding returns a GuessedEncoding (a str) that says how sure it is.
+        how = getattr(self.encoding, "how", None)
+        if self.encoding is not None:
+            self.encoding = str(self.encoding)
+        if self.encoding_guess is None and isinstance(how, str):
+            self.encoding_guess = how
 
     @property
     def ok(self) -> bool:
@@ -119,10 +130,12 @@ class IngestReport:
         >>> column = ColumnReport("Revenue", "Revenue", "float64", kind="number")
         >>> report.columns.append(column)
         >>> print(report.summary())
-        sales.csv: 2 rows, 1 columns (csv, utf-8); no problems
+        sales.csv: 2 rows, 1 column (csv, utf-8); no problems
         - Revenue: number (float64), 0 missing
         """
         lines = [self._headline()]
+        if self.encoding_guess:
+            lines.append(f"encoding: {self.encoding_text}")
         lines += [f"- {_describe(column)}" for column in self.columns]
         lines += [f"change: {change}" for change in self.changes]
         lines += [f"problem: {_problem_text(problem)}" for problem in self.problems]
@@ -130,6 +143,19 @@ class IngestReport:
         if hidden > 0:
             lines.append(f"... and {hidden} more problems")
         return "\n".join(lines)
+
+    @property
+    def encoding_text(self) -> str:
+        """The encoding and, when it was guessed, how; e.g. ``cp1252 (guessed: no
+        BOM, not UTF-8; also fits cp1250)``. Empty for formats without one."""
+        if not self.encoding:
+            return ""
+        if not self.encoding_guess:
+            return self.encoding
+        return (
+            f"{self.encoding} ({self.encoding_guess}); if letters look wrong, "
+            "read again with the right encoding"
+        )
 
     def _headline(self) -> str:
         how = ", ".join(
@@ -141,7 +167,8 @@ class IngestReport:
             f"{self.problem_count} problems" if self.problem_count else "no problems"
         )
         return (
-            f"{self.filename}: {self.rows} rows, {len(self.columns)} columns ({how}); "
+            f"{self.filename}: {self.rows} rows, {_count(len(self.columns), 'column')} "
+            f"({how}); "
             f"{problems}"
         )
 
@@ -176,9 +203,9 @@ class IngestReport:
     def _repr_html_(self) -> str:
         esc = html.escape
         summary = (
-            f"<p><b>{esc(self.filename)}</b>: {self.rows} rows, {len(self.columns)} "
-            f"columns ({esc(self.format)}"
-            + (f", {esc(self.encoding)}" if self.encoding else "")
+            f"<p><b>{esc(self.filename)}</b>: {self.rows} rows, "
+            f"{_count(len(self.columns), 'column')} ({esc(self.format)}"
+            + (f", {esc(self.encoding_text)}" if self.encoding else "")
             + (f", delimiter {esc(repr(self.delimiter))}" if self.delimiter else "")
             + f"), {self.problem_count} problem(s).</p>"
         )
@@ -205,6 +232,10 @@ class IngestReport:
         changes = "".join(f"<li>{esc(change)}</li>" for change in self.changes)
         changed = f"<p>Changes made:</p><ul>{changes}</ul>" if changes else ""
         return summary + table + changed + (f"<ul>{problems}</ul>" if problems else "")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _describe(column: ColumnReport) -> str:
