@@ -869,7 +869,7 @@ COMPILED_ALWAYS += ["top_n", "drop_missing", "bucket_date"]
 """Kinds the duckdb engine compiles whatever the spec and data."""
 
 COMPILED_SOMETIMES = ["filter", "sort", "group", "fill_missing"]
-COMPILED_SOMETIMES += ["flag_missing", "join", "derive", "cast"]
+COMPILED_SOMETIMES += ["flag_missing", "join", "derive", "cast", "append"]
 """Kinds it compiles for some specs and refuses (auto runs pandas) for others."""
 
 

@@ -128,7 +128,7 @@ def sql_name(name: str) -> str:
 
     Examples
     --------
-    >>> sql_name("a\x00b") == "a\U0010fffe0b"
+    >>> sql_name("a" + chr(0) + "b") == "a" + chr(0x10FFFE) + "0b"
     True
     """
     return name.replace(_ESCAPE, _ESCAPE * 2).replace("\x00", _ESCAPE + "0")
@@ -319,7 +319,9 @@ class _Compiler:
 
 
 def _filter(compiler: _Compiler, step: Any) -> None:
-    compiler.as_of = step.reference_day()  # the pandas engine's own resolution
+    # The pandas engine's own resolution of the reference day of 'in period'.
+    reference_day = getattr(step, "reference_day", None)
+    compiler.as_of = reference_day() if reference_day is not None else None
     test = _conditions(compiler, step.conditions, step.combine)
     compiler.add(f"SELECT * FROM {compiler.previous} WHERE {test}")
 
