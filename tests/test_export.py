@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from nbdash.errors import DatasetNotFoundError
+from nbdash.errors import DatasetNotFoundError, ExportError
 from nbdash.export import (
     export_bytes,
     export_dataset,
@@ -255,3 +255,27 @@ def test_excel_stores_formula_text_as_text(formula_frame: pd.DataFrame) -> None:
     assert {cell.data_type for (cell,) in sheet.iter_rows(min_row=2, min_col=3)} == {
         "s"
     }
+
+
+def test_export_to_a_missing_folder_names_it(tmp_path: Path) -> None:
+    workspace = Workspace()
+    workspace.put("x", pd.DataFrame({"a": [1]}))
+    target = tmp_path / "no" / "such" / "x.csv"
+
+    with pytest.raises(ExportError) as caught:
+        export_dataset("x", target, workspace=workspace)
+
+    message = str(caught.value)
+    assert f"the folder {str(tmp_path / 'no' / 'such')!r} does not exist" in message
+    assert "mkdir(parents=True)" in message
+    assert isinstance(caught.value, OSError)
+    assert not (tmp_path / "no").exists()
+
+
+def test_export_into_a_file_instead_of_a_folder_says_so(tmp_path: Path) -> None:
+    workspace = Workspace()
+    workspace.put("x", pd.DataFrame({"a": [1]}))
+    (tmp_path / "plain").write_text("not a folder")
+
+    with pytest.raises(ExportError, match="is a file, not a folder"):
+        export_dataset("x", tmp_path / "plain" / "x.csv", workspace=workspace)

@@ -119,3 +119,7 @@ class ExpressionError(SpecError):
         super().__init__(message)
         self.expression = expression
         self.offset = offset
+
+
+class ExportError(NbdashError, OSError):
+    """A dataset that cannot be written where the user asked (no such folder...)."""

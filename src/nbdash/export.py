@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from nbdash.errors import ExportError
+
 if TYPE_CHECKING:
     from nbdash.workspace import Workspace
 
@@ -240,8 +242,28 @@ def export_dataset(
 
         workspace = default_workspace()
 
-    data = export_bytes(workspace.get(name), fmt, safe=safe)
     target = Path(path)
+    _check_folder(target)
+    data = export_bytes(workspace.get(name), fmt, safe=safe)
     target.write_bytes(data)
     logger.info("Exported dataset %r as %s to %s", name, fmt, target)
     return target
+
+
+def _check_folder(target: Path) -> None:
+    """Raise a clear error when the folder of ``target`` does not exist."""
+    folder = target.parent
+    if folder.is_dir():
+        return
+    if folder.exists():
+        message = (
+            f"Cannot write {str(target)!r}: {str(folder)!r} is a file, not a folder. "
+            "Choose a path inside an existing folder."
+        )
+    else:
+        message = (
+            f"Cannot write {str(target)!r}: the folder {str(folder)!r} does not "
+            f"exist. Create it first (Path({str(folder)!r}).mkdir(parents=True)) or "
+            "choose a path inside an existing folder."
+        )
+    raise ExportError(message)
