@@ -107,3 +107,21 @@ def test_suggestions_are_capped() -> None:
 
     assert len(suggest_charts(frame, "wide")) == 8
     assert len(suggest_charts(frame, "wide", limit=3)) == 3
+
+
+def test_id_like_columns_are_not_measures_in_suggestions():
+    n = 40
+    frame = pd.DataFrame(
+        {
+            "order id": list(range(n)),
+            "customer_code": [f"{i:04d}" for i in range(n)],
+            "phone": [5_550_000 + i % 7 for i in range(n)],
+            "region": ["north", "south"] * (n // 2),
+            "amount": [1.5 * i for i in range(n)],
+        }
+    )
+    specs = suggest_charts(frame, "orders")
+    used = {name for spec in specs for name in (spec.y, *(spec.measures or []))}
+    assert used - {None} == {"amount"}
+    assert all(spec.x not in ("order id", "phone") for spec in specs)
+    assert specs[0].kind == "bar" and specs[0].x == "region" and specs[0].y == "amount"

@@ -310,3 +310,24 @@ def test_formatting():
     assert fmt.percent(0.15) == "15%"
     assert fmt.date(pd.Timestamp("2024-12-12")) == "12 Dec 2024"
     assert fmt.signed(-1_500_000) == "-1.5M"
+
+
+def test_id_like_columns_are_never_measures():
+    from nbdash.insights.roles import detect_roles
+
+    rng = np.random.default_rng(3)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "order id": rng.permutation(n) + 1000,  # unique integers, not in order
+            "OrderID": rng.permutation(n).astype(float),
+            "zip": rng.integers(10_000, 10_010, n),  # repeats, but a zip is no measure
+            "invoice number": np.arange(n) * 1.0 + 0.5,
+            "ticket": rng.permutation(n),  # unique integers whatever the name
+            "number of items": rng.integers(1, 5, n),
+            "amount": rng.normal(100, 10, n).round(2),
+            "region": ["north", "south", "east"] * (n // 3),
+        }
+    )
+    roles = detect_roles(frame)
+    assert roles.measures == ["number of items", "amount"]

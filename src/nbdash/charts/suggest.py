@@ -16,6 +16,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from nbdash.charts.spec import Bucket, ChartSpec
+from nbdash.insights.roles import NEARLY_UNIQUE, is_id_like
 
 logger = logging.getLogger(__name__)
 
@@ -113,20 +114,23 @@ def _place(columns: Columns, name: str, series: pd.Series, distinct: int) -> Non
     elif ptypes.is_bool_dtype(series):
         columns.categories.append(name)
     elif ptypes.is_numeric_dtype(series):
-        if _has_finite_values(series) and not _is_identifier(series, distinct):
+        if _has_finite_values(series) and not is_id_like(name, series):
             columns.measures.append(name)
+    elif _is_label_per_row(name, series, distinct):
+        return
     elif distinct <= MAX_BAR_CATEGORIES or distinct < 0.5 * series.notna().sum():
         columns.categories.append(name)
+
+
+def _is_label_per_row(name: str, series: pd.Series, distinct: int) -> bool:
+    """Text ids (a code per row) make one bar per row: no use as categories."""
+    nearly_all = distinct >= NEARLY_UNIQUE * series.notna().sum()
+    return nearly_all and is_id_like(name, series)
 
 
 def _has_finite_values(series: pd.Series) -> bool:
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     return bool(np.isfinite(values).sum() >= 2)
-
-
-def _is_identifier(series: pd.Series, distinct: int) -> bool:
-    """Whole numbers that are all different (1, 2, 3...) are labels, not measures."""
-    return ptypes.is_integer_dtype(series) and distinct == series.notna().sum() > 2
 
 
 Scored = list[tuple[float, ChartSpec]]

@@ -14,7 +14,14 @@ from nbdash.errors import check_columns
 
 logger = logging.getLogger(__name__)
 
-_ID_NAME = re.compile(r"(^|[ _\-])(id|key|code|zip|postcode|phone)$|^id[ _\-]", re.I)
+# Words that make a column a label even with repeated values (nobody sums zip codes),
+# and words that do when the values are also nearly all different ("order number").
+_ID_WORDS = frozenset({"id", "ids", "key", "uuid", "guid", "zip", "zipcode", "postcode"})
+_ID_WORDS |= {"phone"}
+_LABEL_WORDS = frozenset({"number", "no", "num", "nr", "code"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+NEARLY_UNIQUE = 0.95
+"""Share of distinct values above which a column named like a number is an id."""
 _SAMPLE = 2_000
 MAX_CATEGORIES = 50
 
@@ -133,12 +140,37 @@ def _find_measures(frame: pd.DataFrame, skip: set[str | None]) -> list[str]:
 
 
 def _is_identifier(column: str, values: pd.Series) -> bool:
-    if _ID_NAME.search(str(column)):
+    return is_id_like(column, values.head(_SAMPLE * 5))
+
+
+def is_id_like(name: object, values: pd.Series) -> bool:
+    """Whether a column labels rows (an id, a code, a phone number) rather than measures.
+
+    True when the name says so (a word such as ``id``, ``key``, ``zip`` or ``phone``),
+    when the name ends in ``number``, ``no`` or ``code`` and the values are nearly all
+    different, or when the values are whole numbers that are all different.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> is_id_like("order id", pd.Series([3, 1, 2]))
+    True
+    >>> is_id_like("amount", pd.Series([1.5, 2.5, 3.5]))
+    False
+    """
+    words = [word.lower() for word in _WORD.findall(str(name))]
+    if _ID_WORDS.intersection(words):
         return True
-    if not ptypes.is_integer_dtype(values.dtype) or len(values) < 20:
+    present = values.dropna()
+    if present.empty:
         return False
-    head = values.head(_SAMPLE)
-    return bool(head.is_unique and head.is_monotonic_increasing)
+    distinct = present.nunique()
+    # "order number" and "zip code" name labels; "number of items" counts something.
+    named = bool(words) and words[-1] in _LABEL_WORDS
+    if named and distinct >= NEARLY_UNIQUE * len(present):
+        return True
+    whole = ptypes.is_integer_dtype(values.dtype) and not ptypes.is_bool_dtype(values)
+    return bool(whole and len(present) > 2 and distinct == len(present))
 
 
 def _find_categories(frame: pd.DataFrame, skip: set[str | None]) -> list[str]:
