@@ -123,3 +123,8 @@ class ExpressionError(SpecError):
 
 class ExportError(NbdashError, OSError):
     """A dataset that cannot be written where the user asked (no such folder...)."""
+
+
+class NotATableError(IngestError):
+    """A file that is no table nbdash reads (an image, an archive, binary data):
+    reading it again with other options cannot help."""

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nbdash.errors import IngestError
 from nbdash.store import Store
 from nbdash.widgets.upload import (
     CHUNK_SIZE,
@@ -234,7 +235,7 @@ def test_abort_leaves_nothing(
     assert late["error"].startswith(f"No upload with id {upload_id!r} is in progress")
 
 
-def test_bad_csv_registers_nothing_and_keeps_the_file_for_a_reread(
+def test_binary_file_registers_nothing_and_is_not_kept(
     upload: Upload, sent: Sent, stored_workspace: Workspace, uploads_dir: Path
 ) -> None:
     data = bytes(range(256)) * 64  # binary, not a table
@@ -244,8 +245,8 @@ def test_bad_csv_registers_nothing_and_keeps_the_file_for_a_reread(
     assert "error" in reply and "broken.csv" in reply["error"]
     assert upload.status == "error" and upload.error == reply["error"]
     assert "broken" not in stored_workspace
-    assert len(leftovers(uploads_dir)) == 1 and upload.can_reread
-    upload.close()
+    # Re-reading with other options cannot make binary data a table: nothing kept.
+    assert upload.failure == "unreadable" and not upload.can_reread
     assert leftovers(uploads_dir) == []
 
 
@@ -261,6 +262,7 @@ def test_empty_file_is_refused(
         == "The file 'empty.csv' is empty (0 bytes). Choose a file that holds a table."
     )
     assert upload.status == "error" and upload.error == reply["error"]
+    assert upload.failure == "empty"
     assert "empty" not in stored_workspace
     assert leftovers(uploads_dir) == []
 
@@ -372,6 +374,7 @@ def test_bad_dataset_name_is_refused_at_start(upload: Upload, sent: Sent) -> Non
     )
 
     assert reply["error"].startswith("Invalid dataset name '../etc'")
+    assert upload.status == "error" and upload.failure == "name"
 
 
 def test_malformed_start_is_refused(upload: Upload, sent: Sent) -> None:
@@ -501,6 +504,7 @@ def test_failed_reread_keeps_the_dataset(
     assert "Did you mean 'amount'" in reply["error"]
     assert stored_workspace.version("eu") == 1
     assert upload.status == "error" and upload.report == report
+    assert upload.failure == "reread"
 
 
 @pytest.mark.parametrize(
@@ -572,3 +576,59 @@ def test_encrypted_store_stages_uploads_in_a_private_temp_folder(
 
     widget.close()
     assert not staged.exists()
+
+
+def test_failed_upload_clears_the_previous_report(
+    upload: Upload, sent: Sent, uploads_dir: Path
+) -> None:
+    upload_file(upload, sent, "eu.csv", SEMICOLON_CSV, dataset="eu")
+    assert upload.report["rows"] > 0
+
+    reply = upload_file(upload, sent, "binary.csv", bytes(range(256)) * 64)
+
+    assert "'binary.csv' is not a text table" in reply["error"]
+    assert upload.report == {} and upload.options == {}
+    assert upload.failure == "unreadable" and upload.filename == "binary.csv"
+    assert leftovers(uploads_dir) == []
+
+
+def test_refused_start_clears_the_previous_report(upload: Upload, sent: Sent) -> None:
+    upload_file(upload, sent, "eu.csv", SEMICOLON_CSV, dataset="eu")
+
+    reply = ask(
+        upload, sent, {"kind": "start", "name": "t.csv", "size": 4, "dataset": "a/b"}
+    )
+
+    assert reply["error"] == (
+        "Invalid dataset name 'a/b': a name is 1-64 characters of letters, digits, "
+        "'_', '-', '.' and spaces, not starting with '.', with no leading or "
+        "trailing spaces. Rename it, e.g. 'sales_2024'."
+    )
+    assert upload.report == {} and not upload.can_reread
+    assert (upload.status, upload.failure) == ("error", "name")
+
+
+def test_read_failure_that_options_may_fix_keeps_the_file(
+    upload: Upload, sent: Sent, uploads_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload_file(upload, sent, "eu.csv", SEMICOLON_CSV, dataset="eu")
+
+    def failing_read(*args: object, **kwargs: object) -> None:
+        raise IngestError("Line 3 has 4 fields, expected 3.", filename="t.csv")
+
+    monkeypatch.setattr("nbdash.ingest.read_table", failing_read)
+    reply = upload_file(upload, sent, "t.csv", b"a,b,c\n1,2,3\n")
+
+    assert reply["error"] == "Line 3 has 4 fields, expected 3."
+    assert (upload.status, upload.failure) == ("error", "read")
+    assert upload.report == {} and upload.can_reread
+    assert len(leftovers(uploads_dir)) == 1
+
+
+def test_success_clears_the_failure(upload: Upload, sent: Sent) -> None:
+    ask(upload, sent, {"kind": "start", "name": "t.csv", "size": 4, "dataset": "a/b"})
+    assert upload.failure == "name"
+
+    upload_file(upload, sent, "eu.csv", SEMICOLON_CSV, dataset="eu")
+
+    assert (upload.status, upload.failure) == ("done", "")

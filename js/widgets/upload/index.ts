@@ -49,6 +49,43 @@ const DELIMITERS: [string, string][] = [["", "detect"], [",", "comma ,"], [";", 
 // in the order sent (it checks every offset), but the link stays busy.
 const WINDOW = 4;
 
+// Mirrors validate_dataset_name in store/names.py: the message the kernel gives.
+export function datasetNameProblem(name: string): string | null {
+  const valid = /^[A-Za-z0-9_\-. ]{1,64}$/.test(name) && !name.startsWith(".") && name.trim() === name;
+  if (valid) return null;
+  return (
+    `Invalid dataset name ${JSON.stringify(name)}: a name is 1-64 characters of letters, digits, '_', '-', '.' ` +
+    "and spaces, not starting with '.', with no leading or trailing spaces. Rename it, e.g. 'sales_2024'."
+  );
+}
+
+// What the status line says for each `failure` of widgets/upload.py.
+const FAILURES: Record<string, string> = {
+  name: "Upload refused: fix the dataset name and upload again.",
+  empty: "Upload refused: the file is empty.",
+  transfer: "Upload failed: upload the file again.",
+  read: "Reading failed: change the read options below and re-read.",
+  unreadable: "Reading failed: this file is not a table nbdash can read.",
+  reread: "Re-reading failed: the dataset keeps the read shown below.",
+};
+
+// A date format makes sense for datetime columns and text columns that may hold dates.
+const DATE_NAME = /date|time|day|datum|fecha|jour|data|when|(^|_)(at|on)$/i;
+
+export function wantsDateFormat(column: { name?: string; kind?: string; notes?: string[] }, chosen: string, format: string): boolean {
+  if (chosen === "datetime" || format !== "" || column.kind === "datetime") return true;
+  if (chosen !== "auto" || column.kind !== "text") return false;
+  return DATE_NAME.test(column.name ?? "") || (column.notes ?? []).some((note) => /date/i.test(note));
+}
+
+// The reader's notes speak to Python code; in the widget, point at its own fields.
+export function widgetNote(note: string): string {
+  return note.replace(/pass missing_values=\[(.*?)\] to read them as missing/, (_, inner: string) => {
+    const words = [...inner.matchAll(/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? m[2]);
+    return `add ${words.join(", ")} to Missing values and re-read`;
+  });
+}
+
 // Mirrors default_dataset_name in widgets/upload.py.
 export function defaultDatasetName(filename: string): string {
   const dot = filename.lastIndexOf(".");
@@ -128,6 +165,7 @@ class UploadView {
     watch("status", () => this.renderStatus());
     watch("report", () => this.renderReport());
     watch("can_reread", () => this.renderReport());
+    watch("failure", () => this.renderStatus());
     watch("dataset", () => {
       if (this.uploadId === null) this.datasetField.value = String(this.model.get("dataset") ?? "");
     });
@@ -150,9 +188,16 @@ class UploadView {
     const file = this.file;
     if (file === null || this.uploadId !== null) return;
     this.aborted = false;
+    const dataset = this.datasetField.value.trim() || defaultDatasetName(file.name);
+    const problem = datasetNameProblem(dataset);
+    if (problem !== null) {
+      // Refused before a byte travels; the kernel checks the same rule at `start`.
+      this.banner.show(problem);
+      this.progressText.textContent = FAILURES.name;
+      return;
+    }
     this.banner.show("");
     try {
-      const dataset = this.datasetField.value.trim();
       const { result } = await this.rpc.request<StartReply>("start", { name: file.name, size: file.size, dataset });
       this.uploadId = result.upload_id;
       this.renderStatus();
@@ -215,9 +260,9 @@ class UploadView {
     if (status === "reading") this.progressText.textContent = "Reading the file…";
     if (status === "aborted") this.progressText.textContent = "Upload aborted.";
     if (status === "error") {
-      this.progressText.textContent = this.model.get("can_reread")
-        ? "Reading failed: change the read options below and re-read."
-        : "Upload failed.";
+      const failure = String(this.model.get("failure") ?? "");
+      this.progressText.textContent = FAILURES[failure] ?? "Upload failed.";
+      if (failure !== "reread" && failure !== "read") this.bar.value = 0;
     }
     const reread = this.reportBox.querySelector<HTMLButtonElement>("button.reread");
     if (reread !== null) reread.disabled = busy;
@@ -248,7 +293,9 @@ class UploadView {
     const how = [report.format, report.encoding, report.delimiter ? `delimiter ${JSON.stringify(report.delimiter)}` : ""]
       .filter(Boolean)
       .join(", ");
-    return `${this.model.get("filename")} → ${this.model.get("dataset")}: ${report.rows} rows, ${columns.length} columns (${how})`;
+    const guess = report.encoding_guess ? `encoding ${String(report.encoding)} (${String(report.encoding_guess)}); if letters look wrong, set Encoding below and re-read` : "";
+    const head = `${this.model.get("filename")} → ${this.model.get("dataset")}: ${report.rows} rows, ${plural(columns.length, "column")} (${how})`;
+    return guess ? `${head}. ${guess[0].toUpperCase()}${guess.slice(1)}.` : head;
   }
 
   // One row per column; the type and date-format cells are the overrides' inputs.
@@ -263,6 +310,11 @@ class UploadView {
       kind.value = options.column_types?.[name] ?? "auto";
       const format = h("input", { className: "date-format", attrs: { type: "text", "data-column": name, placeholder: "%d/%m/%Y", "aria-label": `date format of ${name}` } });
       format.value = options.date_formats?.[name] ?? "";
+      const showFormat = () => {
+        format.hidden = !wantsDateFormat(c, kind.value, format.value.trim());
+      };
+      showFormat();
+      kind.addEventListener("change", showFormat);
       const cells: Node[] = [
         h("td", { text: name }),
         h("td", { text: String(c.original_name ?? "") }),
@@ -272,7 +324,7 @@ class UploadView {
         h("td", { text: String(c.missing ?? 0) }),
         h("td", { text: String(c.unparseable ?? 0) }),
         h("td", { text: (c.sample_lines ?? []).join(", ") }),
-        h("td", { className: "notes", text: (c.notes ?? []).join("; ") }),
+        h("td", { className: "notes", text: (c.notes ?? []).map(widgetNote).join("; ") }),
       ];
       return h("tr", { className: (c.unparseable ?? 0) > 0 ? "odd" : "" }, cells.map((cell) => cell));
     });

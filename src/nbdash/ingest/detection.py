@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any, BinaryIO
 
-from nbdash.errors import IngestError
+from nbdash.errors import IngestError, NotATableError
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def not_a_table(filename: str, what: str) -> IngestError:
         f"Accepted formats: {ACCEPTED}. "
         "Export the data to one of these and upload again."
     )
-    return IngestError(message, filename=filename)
+    return NotATableError(message, filename=filename)
 
 
 def detect_format(

@@ -41,7 +41,7 @@ from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 import traitlets
 
-from nbdash.errors import NbdashError
+from nbdash.errors import NbdashError, NotATableError
 from nbdash.store import validate_dataset_name
 from nbdash.widgets._base import NbdashWidget, handler, static_esm
 
@@ -207,13 +207,42 @@ def _require(content: dict[str, Any], key: str, kind: type) -> Any:
     return value
 
 
+class DatasetNameError(UploadError):
+    """A ``start`` refused because the target dataset name breaks the naming rule."""
+
+
+class EmptyFileError(UploadError):
+    """A ``start`` refused because the file holds no bytes."""
+
+
 def _check_dataset_name(name: str) -> None:
     # The workspace validates names too, but only after the whole file has travelled;
     # checking at `start` saves the user the wait.
     try:
         validate_dataset_name(name)
     except ValueError as exc:
-        raise UploadError(str(exc)) from None
+        raise DatasetNameError(str(exc)) from None
+
+
+def failure_of(error: BaseException, step: str) -> str:
+    """The :attr:`Upload.failure` for ``error`` raised while doing ``step``.
+
+    ``step`` is ``start``, ``transfer``, ``read`` or ``reread``.
+
+    Examples
+    --------
+    >>> failure_of(DatasetNameError("Invalid dataset name 'a/b'"), "start")
+    'name'
+    >>> failure_of(ValueError("bad delimiter"), "read")
+    'read'
+    """
+    if isinstance(error, DatasetNameError):
+        return "name"
+    if isinstance(error, EmptyFileError):
+        return "empty"
+    if isinstance(error, NotATableError):
+        return "unreadable"
+    return "transfer" if step == "start" else step
 
 
 class Upload(NbdashWidget):
@@ -260,6 +289,15 @@ class Upload(NbdashWidget):
 
     can_reread = traitlets.Bool(False).tag(sync=True)
     """Whether an uploaded file is kept that ``reread`` can read again."""
+
+    failure = traitlets.Enum(
+        ["", "name", "empty", "transfer", "read", "unreadable", "reread"],
+        default_value="",
+    ).tag(sync=True)
+    """What failed when ``status`` is error: the dataset ``name`` or an ``empty``
+    file refused at start, the ``transfer``, a ``read`` that other read options may
+    fix, a file that is no table at all (``unreadable``), or a ``reread`` (the
+    dataset and report keep the previous read); empty otherwise."""
 
     def __init__(
         self,
@@ -333,12 +371,13 @@ class Upload(NbdashWidget):
             version, report = self._ingest(
                 kept.path, kept.filename, kept.dataset, checked
             )
-        except Exception:
-            self.status = "error"
+        except Exception as exc:
+            with self.hold_sync():
+                self.status, self.failure = "error", failure_of(exc, "reread")
             raise
         with self.hold_sync():
             self.report, self.options, self.status = report, dict(checked), "done"
-            self.error = ""
+            self.error, self.failure = "", ""
         return {"dataset": kept.dataset, "version": version, "rows": report.get("rows")}
 
     # -- message handlers --------------------------------------------------------
@@ -352,13 +391,17 @@ class Upload(NbdashWidget):
             )
             raise UploadError(message)
 
-        with self._failing():
-            transfer = self._open_transfer(content)
-            self._transfer = transfer
+        # A new upload replaces the last one: its report and kept file go first, so
+        # that no error of this upload shows beside the last file's report.
         self._forget_kept()
         with self.hold_sync():
+            self.report, self.options, self.progress = {}, {}, 0.0
+        with self._failing("start"):
+            transfer = self._open_transfer(content)
+            self._transfer = transfer
+        with self.hold_sync():
             self.filename, self.dataset = transfer.filename, transfer.dataset
-            self.status, self.progress, self.error = "uploading", 0.0, ""
+            self.status, self.error, self.failure = "uploading", "", ""
         logger.info(
             "upload %s started: %s (%d bytes)",
             transfer.upload_id,
@@ -369,7 +412,7 @@ class Upload(NbdashWidget):
 
     @handler("chunk")
     def _on_chunk(self, content: dict[str, Any], buffers: list[memoryview]) -> Any:
-        with self._failing():
+        with self._failing("transfer"):
             transfer = self._current(content)
             offset = _require(content, "offset", int)
             data = self._check_chunk(transfer, offset, buffers)
@@ -383,7 +426,7 @@ class Upload(NbdashWidget):
 
     @handler("finish")
     def _on_finish(self, content: dict[str, Any], buffers: list[memoryview]) -> Any:
-        with self._failing():
+        with self._failing("transfer"):
             transfer = self._current(content)
             self._check_complete(transfer, _require(content, "sha256", str))
             transfer.handle.close()
@@ -397,8 +440,8 @@ class Upload(NbdashWidget):
             version, report = self._ingest(
                 transfer.path, transfer.filename, transfer.dataset, {}
             )
-        except Exception:
-            self.status = "error"
+        except Exception as exc:
+            self._read_failed(exc)
             raise
         elapsed = time.monotonic() - transfer.started
         logger.info("uploaded %s in %.1f s", transfer.filename, elapsed)
@@ -449,7 +492,7 @@ class Upload(NbdashWidget):
                 f"The file {filename!r} is empty (0 bytes). "
                 "Choose a file that holds a table."
             )
-            raise UploadError(message)
+            raise EmptyFileError(message)
 
         suffix = Path(filename).suffix[:16]
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by _Transfer.discard
@@ -528,6 +571,14 @@ class Upload(NbdashWidget):
         logger.info("read %s into dataset %r (version %s)", filename, dataset, version)
         return version, report
 
+    def _read_failed(self, error: Exception) -> None:
+        """After a failed first read: no report; keep the file if re-reading helps."""
+        failure = failure_of(error, "read")
+        if failure == "unreadable":
+            self._forget_kept()
+        with self.hold_sync():
+            self.report, self.status, self.failure = {}, "error", failure
+
     def _forget_kept(self) -> None:
         kept, self._kept = self._kept, None
         if kept is not None:
@@ -540,13 +591,14 @@ class Upload(NbdashWidget):
             transfer.discard()
 
     @contextmanager
-    def _failing(self) -> Iterator[None]:
-        """On any error: drop the upload, set ``status`` to error, re-raise."""
+    def _failing(self, step: str) -> Iterator[None]:
+        """On any error: drop the upload, set ``status`` and ``failure``, re-raise."""
         try:
             yield
-        except Exception:
+        except Exception as exc:
             self._discard()
-            self.status = "error"
+            with self.hold_sync():
+                self.status, self.failure = "error", failure_of(exc, step)
             raise
 
     # -- static fallback ---------------------------------------------------------
