@@ -28,16 +28,38 @@ The dashboard is saved in this notebook when you save it."""
 
 PARAMETERS = """\
 # Parameters: `nbdash run ... -p sales_csv new.csv` or papermill replaces these.
-sales_csv = ""  # a CSV of bills (total_bill, tip, day, time, size, ...); "" = built-in
-turnover_csv = ""  # a CSV with date and turnover_index columns; "" = built-in"""
+# A CSV of bills (total_bill, tip, day, time, size, ...); "" means the built-in data.
+sales_csv = ""
+# A CSV with date and turnover_index columns; "" means the built-in data.
+turnover_csv = \"\""""
 
 LOAD = """\
 import nbdash
 from nbdash import examples
 
 data_dir = ".nbdash/example-data"
-nbdash.load(sales_csv or examples.sales_csv(data_dir), name="sales")
-nbdash.load(turnover_csv or examples.orders_csv(data_dir), name="turnover")"""
+sales_report = nbdash.load(sales_csv or examples.sales_csv(data_dir), name="sales")
+turnover_report = nbdash.load(
+    turnover_csv or examples.turnover_csv(data_dir), name="turnover"
+)
+display(sales_report, turnover_report)"""
+
+# The "About" tile is written from the data on every run, so it stays true when the
+# notebook runs on another CSV: the same tile id replaces the saved text in place.
+ABOUT = """\
+sales = nbdash.workspace().get("sales")
+turnover = nbdash.workspace().get("turnover")
+days = ", ".join(sales["day"].dropna().unique()) if "day" in sales else "no days"
+about = (
+    f"Revenue from {len(sales):,} restaurant bills "
+    f"(${sales['total_bill'].sum():,.2f}; days: {days}), by day and sitting. "
+    f"Turnover index from {turnover['date'].min():%b %Y} "
+    f"to {turnover['date'].max():%b %Y}.\\n\\n"
+    "Replace the data with the upload widget or `nbdash run -p sales_csv ...`."
+)
+dashboard = nbdash.Dashboard("Sales")
+dashboard.add_text(about, title="About", tile_id="intro")
+dashboard"""
 
 CELLS = [
     ("markdown", INTRO),
@@ -57,7 +79,7 @@ CELLS = [
     ),
     ("code", 'nbdash.TransformBuilder("sales", output="sales_by_day")'),
     ("code", 'nbdash.ChartPicker("sales", dashboard="Sales")'),
-    ("code", 'dashboard = nbdash.Dashboard("Sales")\ndashboard'),
+    ("code", ABOUT),
 ]
 
 
@@ -123,7 +145,9 @@ def dashboard_spec() -> DashboardSpec:
             kind="text",
             title="About",
             text=(
-                "Revenue from 244 restaurant bills, by day and sitting.\n\n"
+                # The notebook rewrites this text from the loaded data on every
+                # run (same tile id), so it never states a stale row count.
+                "Restaurant revenue by day and sitting.\n\n"
                 "Replace the data with the upload widget or "
                 "`nbdash run -p sales_csv ...`."
             ),

@@ -10,12 +10,13 @@ altered, only column names are tidied.
     (dollars), ``tip`` (dollars), ``sex`` and ``smoker`` (of the bill payer), ``day``
     (Thur to Sun), ``time`` (Lunch or Dinner) and ``size`` (party size).
 
-``orders_csv``
+``turnover_csv``
     Statsmodels' ``elec_equip`` data: a monthly Eurostat index for the manufacture of
     electrical equipment in the euro area (working-day adjusted, not seasonally
     adjusted), January 1995 onwards. Columns: ``date`` (the first day of the month)
     and ``turnover_index`` (the index value; statsmodels labels the series
-    ``STS.M.I7.W.TOVT.NS0016.4.000``, a total turnover index).
+    ``STS.M.I7.W.TOVT.NS0016.4.000``, a total turnover index). ``orders_csv`` and
+    ``orders_frame`` are the same functions under their first-release names.
 
 Examples
 --------
@@ -23,7 +24,7 @@ Examples
 >>> folder = tempfile.mkdtemp()
 >>> pd.read_csv(sales_csv(folder)).shape
 (244, 7)
->>> list(pd.read_csv(orders_csv(folder)).columns)
+>>> list(pd.read_csv(turnover_csv(folder)).columns)
 ['date', 'turnover_index']
 """
 
@@ -38,7 +39,14 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["orders_csv", "orders_frame", "sales_csv", "sales_frame"]
+__all__ = [
+    "orders_csv",
+    "orders_frame",
+    "sales_csv",
+    "sales_frame",
+    "turnover_csv",
+    "turnover_frame",
+]
 
 
 def sales_frame() -> pd.DataFrame:
@@ -56,7 +64,7 @@ def sales_frame() -> pd.DataFrame:
     return frame
 
 
-def orders_frame() -> pd.DataFrame:
+def turnover_frame() -> pd.DataFrame:
     """Return statsmodels' bundled ``elec_equip`` monthly index as a DataFrame.
 
     Returns
@@ -73,7 +81,7 @@ def orders_frame() -> pd.DataFrame:
     shipped = _shipped_elec_equip()
     if shipped is None:
         message = (
-            "orders_csv() needs statsmodels, which ships the elec_equip data. "
+            "turnover_csv() needs statsmodels, which ships the elec_equip data. "
             "Install it with: pip install 'nbdash[insights]'"
         )
         raise ImportError(message)
@@ -115,14 +123,14 @@ def sales_csv(folder: str | os.PathLike[str] | None = None) -> Path:
     return _write_csv(sales_frame(), folder, "sales.csv")
 
 
-def orders_csv(folder: str | os.PathLike[str] | None = None) -> Path:
-    """Write the monthly electrical-equipment index to ``orders.csv``; return its path.
+def turnover_csv(folder: str | os.PathLike[str] | None = None) -> Path:
+    """Write the monthly electrical-equipment index to ``turnover.csv``; return it.
 
     Parameters
     ----------
     folder
         Where to write the file; the current directory when ``None``. Created if
-        missing. An existing ``orders.csv`` there is replaced.
+        missing. An existing ``turnover.csv`` there is replaced.
 
     Returns
     -------
@@ -130,7 +138,12 @@ def orders_csv(folder: str | os.PathLike[str] | None = None) -> Path:
         The absolute path of the CSV file. Its ``date`` column is ISO formatted
         (``1995-01-01``).
     """
-    return _write_csv(orders_frame(), folder, "orders.csv")
+    return _write_csv(turnover_frame(), folder, "turnover.csv")
+
+
+# The names of the first release, kept so code written against them still runs.
+orders_frame = turnover_frame
+orders_csv = turnover_csv
 
 
 def _write_csv(
