@@ -200,7 +200,7 @@ def test_server_commands_for_voila_and_lab(tmp_path: Path) -> None:
         "sales_dashboard.ipynb",
         "--preheat_kernel=True",
         "--pool_size=1",
-        '--VoilaKernelManager.default_env_variables='
+        "--VoilaKernelManager.default_env_variables="
         '{"NBDASH_NOTEBOOK_PATH": "sales_dashboard.ipynb"}',
         "--VoilaKernelManager.fill_delay=10.0",
         "--VoilaConfiguration.extension_denylist=jupyterlab-plotly",
@@ -210,3 +210,86 @@ def test_server_commands_for_voila_and_lab(tmp_path: Path) -> None:
     ]
     assert lab[1:4] == ["-m", "jupyterlab", "sales_dashboard.ipynb"]
     assert "--port=9000" not in lab
+
+
+TILE_FAILURE_SOURCE = """\
+import nbdash
+import pandas as pd
+from nbdash.charts import ChartSpec
+
+bills = pd.DataFrame({"day": ["Sat", "Sun"], "total": [1.0, 2.0]})
+nbdash.workspace().put("bills", bills)
+dashboard = nbdash.Dashboard("Report")
+dashboard.add_text("Two bills.", title="Note", tile_id="note")
+chart = ChartSpec(kind="bar", dataset="bills", x="weekday", y="total", agg="sum")
+dashboard.add_chart(chart, title="By weekday", tile_id="by-weekday")
+dashboard"""
+
+
+@pytest.fixture
+def tile_failure_notebook(tmp_path: Path) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    notebook.cells = [nbformat.v4.new_code_cell(TILE_FAILURE_SOURCE)]
+    folder = tmp_path / "report"
+    folder.mkdir()
+    path = folder / "report.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.mark.slow
+def test_run_with_failed_tiles_lists_them_and_exits_3(
+    tile_failure_notebook: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "report.out.ipynb"
+
+    code = main(["run", str(tile_failure_notebook), "-o", str(output)])
+
+    printed, error = capfd.readouterr()
+    assert code == 3
+    assert f"Wrote {output.resolve()}" in printed
+    assert "nbdash: 1 dashboard tile failed to draw:" in error
+    failure_line = next(line for line in error.splitlines() if "[by-weekday]" in line)
+    assert failure_line.startswith("  Report / By weekday [by-weekday]: ")
+    assert "weekday" in failure_line.split("]: ", 1)[1]
+    assert "[note]" not in error
+    assert "--allow-errors" in error
+    # Headless runs have no front end: no transport or comm-target noise.
+    assert "without encryption" not in error
+    assert "No handler found" not in error
+    # The check cell is gone from the output; the one cell of the notebook remains.
+    executed = nbformat.read(output, as_version=4)
+    assert [cell.source for cell in executed.cells] == [TILE_FAILURE_SOURCE]
+    assert executed.metadata["papermill"]["input_path"] == str(
+        tile_failure_notebook.resolve()
+    )
+
+
+@pytest.mark.slow
+def test_run_with_failed_tiles_and_allow_errors_exits_0(
+    tile_failure_notebook: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "report.out.ipynb"
+    argv = ["run", str(tile_failure_notebook), "-o", str(output), "--allow-errors"]
+
+    code = main(argv)
+
+    error = capfd.readouterr().err
+    assert code == 0
+    assert "Report / By weekday [by-weekday]: " in error
+    assert "Kept going (--allow-errors)" in error
+
+
+def test_run_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--help"]) == 0
+
+    text = capsys.readouterr().out
+    assert "--allow-errors" in text
+    for line in ["0  the notebook ran", "1  a cell raised", "2  the command line"]:
+        assert line in text
+    assert "3  the notebook ran but dashboard tiles failed to draw" in text

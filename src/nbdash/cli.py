@@ -5,8 +5,10 @@ through :func:`nbdash.publish.run_notebook`. ``nbdash demo`` copies the example
 notebook into a folder, runs it, writes an HTML report, then opens it in Voila (or
 JupyterLab).
 
-Exit codes: 0 success, 1 a notebook or runtime error, 2 a usage error. Errors are one
-line on stderr; ``--debug`` adds the traceback and debug logging.
+Exit codes: 0 success, 1 a notebook or runtime error, 2 a usage error, 3 the notebook
+ran but dashboard tiles failed to draw (``nbdash run --allow-errors`` makes that 0;
+the failed tiles are listed on stderr either way). Errors are one line on stderr;
+``--debug`` adds the traceback and debug logging.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ __all__ = ["main", "parse_value"]
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_TILES_FAILED = 3
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  the notebook ran and every dashboard tile was drawn
+  1  a cell raised, or nbdash itself failed (one line on stderr)
+  2  the command line is wrong
+  3  the notebook ran but dashboard tiles failed to draw (listed on stderr);
+     --allow-errors turns this into 0"""
 
 DEMO_NOTEBOOK = "sales_dashboard.ipynb"
 
@@ -107,7 +118,12 @@ def parse_value(text: str) -> Any:
 
 
 def _build_parser() -> _Parser:
-    parser = _Parser(prog="nbdash", description="nbdash: dashboards in notebooks.")
+    parser = _Parser(
+        prog="nbdash",
+        description="nbdash: dashboards in notebooks.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
@@ -118,7 +134,12 @@ def _build_parser() -> _Parser:
 
 
 def _add_run_command(commands: Any) -> None:
-    run = commands.add_parser("run", help="execute a notebook headless with papermill")
+    run = commands.add_parser(
+        "run",
+        help="execute a notebook headless with papermill",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("notebook", type=Path, help="the notebook to run")
     run.add_argument("-o", "--output", type=Path, required=True, help="output .ipynb")
     run.add_argument(
@@ -132,6 +153,11 @@ def _add_run_command(commands: Any) -> None:
     )
     run.add_argument("--cwd", type=Path, help="kernel working directory")
     run.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    run.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="exit 0 even when dashboard tiles failed to draw (they are still listed)",
+    )
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     run.set_defaults(command=_run_command)
 
@@ -155,7 +181,7 @@ def _add_demo_command(commands: Any) -> None:
 
 
 def _run_command(options: argparse.Namespace) -> int:
-    from nbdash.publish import run_notebook
+    from nbdash.publish.runner import failed_tiles, run_notebook
 
     _require_file(options.notebook)
     parameters = {name: parse_value(value) for name, value in options.parameter}
@@ -168,7 +194,27 @@ def _run_command(options: argparse.Namespace) -> int:
         kernel_name=options.kernel,
     )
     _say(f"Wrote {output}")
-    return EXIT_OK
+
+    failures = failed_tiles(output)
+    if not failures:
+        return EXIT_OK
+    sys.stderr.write(_failure_summary(failures, options.allow_errors) + "\n")
+    return EXIT_OK if options.allow_errors else EXIT_TILES_FAILED
+
+
+def _failure_summary(failures: Sequence[Any], allowed: bool) -> str:
+    lines = [f"nbdash: {_count(len(failures), 'dashboard tile')} failed to draw:"]
+    for failure in failures:
+        label = f"{failure.dashboard} / {failure.title or failure.tile}"
+        lines.append(f"  {label} [{failure.tile}]: {failure.error}")
+    if allowed:
+        lines.append("Kept going (--allow-errors); the output shows these errors.")
+    else:
+        lines.append(
+            f"Exit code {EXIT_TILES_FAILED}; the output notebook shows these errors. "
+            "Fix the data or the tiles, or pass --allow-errors to exit 0."
+        )
+    return "\n".join(lines)
 
 
 def _demo_command(options: argparse.Namespace) -> int:

@@ -7,14 +7,26 @@ Three things differ from a plain ``papermill.execute_notebook`` call:
 - No widget state is stored: every widget instance would otherwise copy its JS bundle
   into ``metadata.widgets`` (a trial run grew a tiny notebook to 10 MB).
 - ``metadata["nbdash"]`` of the input is guaranteed to be in the output.
+- Dashboard tiles that could not be drawn are listed: a last cell, run in the kernel
+  and removed from the output, collects them into ``metadata["nbdash_run"]`` of the
+  output (read them with :func:`failed_tiles`).
+
+Headless runs have no front end, so two messages that only make sense with one are
+kept quiet: the kernel's own start-up log (the "running over TCP without encryption"
+warning; errors in cells still fail the run) and nbclient's "No handler found for
+comm target 'nbdash.notebook'" (the dashboard's link to an open notebook, which
+degrades quietly without one). Warnings about any other comm target still show.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +36,70 @@ from nbdash.errors import NbdashError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NOTEBOOK_PATH_ENV", "NotebookExecutionError", "run_notebook"]
+__all__ = [
+    "NOTEBOOK_PATH_ENV",
+    "FailedTile",
+    "NotebookExecutionError",
+    "failed_tiles",
+    "run_notebook",
+]
 
 NOTEBOOK_PATH_ENV = "NBDASH_NOTEBOOK_PATH"
 """Environment variable through which the kernel learns which notebook it runs."""
+
+RUN_METADATA = "nbdash_run"
+"""Key of the output notebook's metadata where a run records its failed tiles."""
+
+_CHECK_MIME = "application/vnd.nbdash.failed-tiles+json"
+_CHECK_MARK = "nbdash_runner_check"
+_QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
+_BRIDGE_COMM_WARNING = "No handler found for comm target 'nbdash.notebook'"
+
+# Runs in the kernel after the notebook's own cells. Only dashboards this kernel made
+# are looked at, and nbdash is not imported by notebooks that did not import it.
+_CHECK_SOURCE = f"""\
+def _nbdash_failed_tiles():
+    import sys
+
+    module = sys.modules.get("nbdash.widgets.dashboard")
+    if module is None:
+        return []
+    failed = []
+    for name, dashboard in sorted(dict(module.Dashboard._open).items()):
+        for tile in dashboard.spec.tiles:
+            content = dashboard.tiles_content.get(tile.id) or {{}}
+            if "error" in content:
+                failed.append(
+                    {{"dashboard": name, "tile": tile.id, "title": tile.title,
+                     "error": str(content["error"])}}
+                )
+    return failed
+
+
+display({{{_CHECK_MIME!r}: _nbdash_failed_tiles()}}, raw=True)
+del _nbdash_failed_tiles"""
+
+
+@dataclass(frozen=True)
+class FailedTile:
+    """A dashboard tile that could not be drawn in a notebook run.
+
+    Attributes
+    ----------
+    dashboard
+        The dashboard's name.
+    tile
+        The tile's id.
+    title
+        The tile's title (may be empty).
+    error
+        Why it could not be drawn, as the tile shows it.
+    """
+
+    dashboard: str
+    tile: str
+    title: str
+    error: str
 
 
 class NotebookExecutionError(NbdashError, RuntimeError):
@@ -81,6 +153,9 @@ def run_notebook(
     pathlib.Path
         The absolute path of the output notebook.
 
+    Tiles that could not be drawn do not fail the run: :func:`failed_tiles` lists
+    them from the output notebook.
+
     Raises
     ------
     FileNotFoundError
@@ -96,10 +171,14 @@ def run_notebook(
     workdir = Path(cwd).resolve() if cwd is not None else source.parent
 
     logger.info("Running %s -> %s (cwd %s)", source, target, workdir)
-    try:
-        _execute(source, target, dict(parameters or {}), workdir, kernel_name)
-    finally:
-        _tidy_output(source, target)
+    with tempfile.TemporaryDirectory(prefix="nbdash-run-") as scratch:
+        checked = _with_check_cell(source, Path(scratch) / source.name)
+        try:
+            _execute(
+                checked, source, target, dict(parameters or {}), workdir, kernel_name
+            )
+        finally:
+            _tidy_output(source, target)
 
     logger.info("Notebook run finished: %s", target)
     return target
@@ -116,7 +195,36 @@ def _existing_notebook(input: str | os.PathLike[str]) -> Path:
     return source
 
 
+def failed_tiles(output: str | os.PathLike[str]) -> list[FailedTile]:
+    """The dashboard tiles that could not be drawn in the run that wrote ``output``.
+
+    Parameters
+    ----------
+    output
+        An output notebook written by :func:`run_notebook`.
+
+    Returns
+    -------
+    list of FailedTile
+        In dashboard name order, then tile order; empty when every tile was drawn,
+        the notebook made no dashboard, or the run stopped at a failing cell before
+        the tiles could be checked.
+    """
+    recorded = _read(Path(output)).metadata.get(RUN_METADATA, {})
+    return [FailedTile(**item) for item in recorded.get("failed_tiles", [])]
+
+
+def _with_check_cell(source: Path, copy: Path) -> Path:
+    notebook = _read(source)
+    check = nbformat.v4.new_code_cell(_CHECK_SOURCE)  # type: ignore[no-untyped-call]
+    check.metadata[_CHECK_MARK] = True
+    notebook.cells.append(check)
+    nbformat.write(notebook, copy)  # type: ignore[no-untyped-call]
+    return copy
+
+
 def _execute(
+    checked: Path,
     source: Path,
     target: Path,
     parameters: dict[str, Any],
@@ -127,18 +235,36 @@ def _execute(
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        with _environment(NOTEBOOK_PATH_ENV, str(source)):
+        with _environment(NOTEBOOK_PATH_ENV, str(source)), _quiet_bridge_warning():
             papermill.execute_notebook(
-                str(source),
+                str(checked),
                 str(target),
                 parameters=parameters,
                 cwd=str(workdir),
                 kernel_name=kernel_name,
                 progress_bar=False,
                 store_widget_state=False,
+                extra_arguments=_QUIET_KERNEL,
             )
     except PapermillExecutionError as error:
         raise _cell_error(error, source, target) from error
+
+
+class _DropBridgeWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != _BRIDGE_COMM_WARNING
+
+
+@contextmanager
+def _quiet_bridge_warning() -> Iterator[None]:
+    # nbclient logs through papermill's logger when no front end handles a comm.
+    papermill_logger = logging.getLogger("papermill")
+    drop = _DropBridgeWarning()
+    papermill_logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        papermill_logger.removeFilter(drop)
 
 
 def _import_papermill() -> Any:
@@ -193,7 +319,12 @@ def _tidy_output(source: Path, target: Path) -> None:
     saved = _read(source).metadata.get("nbdash")
     executed = _read(target)
 
-    changed = False
+    changed = _take_check_cell(executed)
+    run_info = executed.metadata.get("papermill", {})
+    if run_info.get("input_path") not in (None, str(source)):
+        # papermill ran a scratch copy holding the check cell; name the real input.
+        run_info["input_path"] = str(source)
+        changed = True
     if saved is not None and executed.metadata.get("nbdash") != saved:
         executed.metadata["nbdash"] = saved
         changed = True
@@ -206,6 +337,24 @@ def _tidy_output(source: Path, target: Path) -> None:
     if changed:
         nbformat.write(executed, target)  # type: ignore[no-untyped-call]
         logger.debug("Tidied metadata of %s", target)
+
+
+def _take_check_cell(executed: Any) -> bool:
+    """Move the check cell's finding into metadata and drop the cell; say if found."""
+    checks = [c for c in executed.cells if c.metadata.get(_CHECK_MARK)]
+    if not checks:
+        return False
+    executed.cells = [c for c in executed.cells if not c.metadata.get(_CHECK_MARK)]
+
+    found: list[dict[str, str]] = []
+    for output in checks[-1].get("outputs", []):
+        value = output.get("data", {}).get(_CHECK_MIME)
+        if isinstance(value, str):
+            value = json.loads(value)
+        if isinstance(value, list):
+            found = value
+    executed.metadata[RUN_METADATA] = {"failed_tiles": found}
+    return True
 
 
 def _read(path: Path) -> Any:
