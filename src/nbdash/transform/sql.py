@@ -658,16 +658,23 @@ def _top_n(compiler: _Compiler, step: Any) -> None:
         )
     name = quote(column.name)
     direction = "ASC" if step.ascending else "DESC"
-    ties = "DESC" if step.ties == "last" else "ASC"
+    n = int(step.n)
+    # pandas: with ties 'last', n below the row count prefers later rows, but n at
+    # or above it sorts every row stably (earlier rows first).
+    tie = "__nbdash_tie"
+    later = f"CASE WHEN count(*) OVER () <= {n} THEN {ROW} ELSE -{ROW} END"
+    order = ROW if step.ties != "last" else later
+    compiler.add(
+        f"SELECT *, {order} AS {tie} FROM {compiler.previous} WHERE {name} IS NOT NULL"
+    )
     if step.ties == "all":
         window = f"rank() OVER (ORDER BY {name} {direction})"
     else:
-        window = f"row_number() OVER (ORDER BY {name} {direction}, {ROW} {ties})"
-    compiler.add(
-        f"SELECT * FROM {compiler.previous} WHERE {name} IS NOT NULL "
-        f"QUALIFY {window} <= {int(step.n)}"
-    )
-    compiler.order_rows([f"{name} {direction}", f"{ROW} {ties}"])
+        window = f"row_number() OVER (ORDER BY {name} {direction}, {tie})"
+    compiler.add(f"SELECT * FROM {compiler.previous} QUALIFY {window} <= {n}")
+    compiler.order_rows([f"{name} {direction}", tie])
+    if not compiler.is_last():
+        compiler.add(f"SELECT * EXCLUDE ({tie}) FROM {compiler.previous}")
 
 
 def _derive(compiler: _Compiler, step: Any) -> None:
