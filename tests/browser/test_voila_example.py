@@ -60,3 +60,8 @@ def test_voila_draws_every_chart_of_the_example(
             has=page.locator(".nbdash-tile-title", has_text=title)
         )
         assert tile.locator(".main-svg").count() > 0, f"chart tile {title!r} not drawn"
+
+    # The published page is the dashboard, not the workbench: the notebook's upload
+    # and builder cells run but are not shown, so a visitor cannot replace the data.
+    assert page.locator(".nbdash-upload").count() == 0
+    assert page.locator(".nbd-builder").count() == 0
