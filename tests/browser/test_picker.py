@@ -179,3 +179,55 @@ def test_zoom_resamples_a_long_line(
     else:
         assert 3_000 < count <= 4000, "as many points as the budget allows"
     screenshot(page, "picker_zoomed")
+
+
+HOSTILE_CELL = """
+import pandas as pd
+import nbdash
+from nbdash.workspace import Workspace
+
+ws = Workspace()
+n = 50
+ws.put("hostile", pd.DataFrame({
+    "order id": range(n),
+    'say "hi"': ["+1+2", "=cmd|' /C calc'!A0"] * (n // 2),
+    "multi\\nline": ["<img src=x onerror=alert(1)>"] * n,
+    "日本語 列": ["東京", "<script>alert(2)</script>"] * (n // 2),
+    "<b>bold</b>": ["@SUM(A1:A2)"] * n,
+    "amount": [i * 1.5 for i in range(n)],
+}))
+# The same columns with the amounts as text: only counts of rows to chart.
+ws.put("hostile_text", ws.get("hostile").astype({"amount": str}))
+picker = nbdash.ChartPicker("hostile", workspace=ws)
+display(picker)
+nbdash.ChartPicker("hostile_text", workspace=ws)
+"""
+
+
+def test_thumbnails_draw_for_odd_column_names(
+    lab_server: Server, notebook_dir: Path, page: Any
+) -> None:
+    """Both pickers' cards get thumbnails: the second one renders with plotly loaded
+    already, before the notebook attaches its view (its cards used to stay blank)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    write_notebook(notebook_dir / "hostile.ipynb", [("code", HOSTILE_CELL)])
+    open_notebook(page, lab_server, "hostile.ipynb")
+    run_all_cells(page)
+
+    cards = page.locator(".nbd-picker .nbd-suggestion")
+    cards.first.wait_for()
+    page.locator(".nbd-picker .nbd-plot .main-svg").nth(1).wait_for()
+    page.wait_for_function(
+        """() => {
+          const thumbs = document.querySelectorAll('.nbd-picker .nbd-thumb');
+          return thumbs.length > 0
+            && Array.from(thumbs).every((t) => t.querySelector('.main-svg'));
+        }""",
+        timeout=20_000,
+    )
+    titles = [cards.nth(i).text_content() or "" for i in range(cards.count())]
+    assert any('say "hi"' in title for title in titles), titles
+    assert any("日本語 列" in title for title in titles), titles
+    assert errors == [], errors
+    screenshot(page, "picker_hostile_thumbnails")

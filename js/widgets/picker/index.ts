@@ -114,9 +114,13 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
 
   async function drawThumbs(thumbs: Array<[HTMLElement, PlotlyFigure]>): Promise<void> {
     const Plotly = await loadPlotly();
+    // The view is rendered before the notebook attaches it to the page; a thumbnail
+    // waits for that (it used to give up, so a picker opened once plotly was loaded
+    // showed blank cards), and stops only when newer cards replaced it.
+    await attached(root, () => closed);
     const theme = currentTheme(root);
     for (const [thumb, figure] of thumbs) {
-      if (closed || !thumb.isConnected) return;
+      if (closed || !cards.contains(thumb)) return;
       const layout = themeLayout({ ...(figure.layout ?? {}), width: 150, height: 80 }, theme);
       await Plotly.react(thumb, figure.data ?? [], layout, { staticPlot: true, displayModeBar: false });
     }
@@ -324,6 +328,17 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     rpc.dispose();
     container.remove();
   };
+}
+
+// Resolves once `node` is in the document (checked each animation frame), or `stop()`.
+function attached(node: HTMLElement, stop: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (node.isConnected || stop()) resolve();
+      else requestAnimationFrame(check);
+    };
+    check();
+  });
 }
 
 function checkbox(label: string, checked: boolean, onChange: (value: boolean) => void): HTMLElement {
