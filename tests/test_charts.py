@@ -299,3 +299,48 @@ def test_sorted_x_with_repeats_is_still_aggregated() -> None:
     data = chart(kind="line", x="t", y="v").data(frame)
 
     assert data.to_dict("list") == {"t": [1.0, 2.0, 3.0], "v": [3.0, 3.0, 9.0]}
+
+
+def test_made_titles_read_like_words_and_keep_the_users_case():
+    from nbdash.charts import ChartSpec
+
+    bar = ChartSpec(dataset="tips", kind="bar", x="sex", y="total_bill", agg="sum")
+    assert bar.display_title == "Total bill by sex"
+    pie = ChartSpec(dataset="tips", kind="pie", x="day_of_week", y=None, agg="count")
+    assert pie.display_title == "Share of rows by day of week"
+    scatter = ChartSpec(dataset="tips", kind="scatter", x="total_bill", y="Tip_USD")
+    assert scatter.display_title == "Tip USD against total bill"
+    named = ChartSpec(dataset="tips", kind="bar", x="sex", title="my_own title")
+    assert named.display_title == "my_own title"
+
+
+def test_weekday_and_month_categories_in_calendar_order():
+    from nbdash.charts import ChartSpec
+
+    # Saturday has the most rows, Friday the fewest: value order would differ.
+    days = ["Sat"] * 5 + ["Sun"] * 4 + ["Thur"] * 3 + ["Fri"] * 1
+    frame = pd.DataFrame({"day": days, "tip": [1.0] * len(days)})
+    spec = ChartSpec(dataset="tips", kind="bar", x="day", y="tip", agg="sum")
+    assert list(spec.data(frame)["day"]) == ["Thur", "Fri", "Sat", "Sun"]
+
+    months = ["March", "jan", "Sept", "Feb.", "December"]
+    frame = pd.DataFrame({"month": months, "n": [5.0, 1.0, 9.0, 2.0, 3.0]})
+    pie = ChartSpec(dataset="m", kind="pie", x="month", y="n", agg="sum")
+    assert list(pie.data(frame)["month"]) == [
+        "jan",
+        "Feb.",
+        "March",
+        "Sept",
+        "December",
+    ]
+
+    # Other text keeps the largest-first order; an explicit sort is obeyed.
+    mixed = pd.DataFrame({"day": ["Sun", "Sun", "Holiday"], "tip": [1.0, 1.0, 5.0]})
+    assert list(spec.data(mixed)["day"]) == ["Holiday", "Sun"]
+    by_value = spec.model_copy(update={"sort": "value_desc"})
+    assert list(by_value.data(pd.DataFrame({"day": days, "tip": 1.0}))["day"]) == [
+        "Sat",
+        "Sun",
+        "Thur",
+        "Fri",
+    ]

@@ -10,7 +10,9 @@ Semantics of :func:`chart_data`:
 - ``bucket`` truncates a datetime ``x`` to the start of its day, week (weeks start on
   Monday), month, quarter or year. Periods without rows are not added.
 - Line and area data are sorted by ``x``; bars and pies follow ``sort``: ``auto`` is by
-  ``x`` for dates and numbers, otherwise by value, largest first, "Other" last.
+  ``x`` for dates and numbers, in calendar order for weekday or month names (``Thur``,
+  ``Fri``, ``Sat``; ``Jan``, ``February``), otherwise by value, largest first, "Other"
+  last.
 - ``top_n`` keeps the ``n`` categories with the largest values and aggregates every
   other row into one "Other" category (aggregating the rows, so a mean stays a mean).
   Categories beyond :data:`AUTO_TOP_N_ABOVE` get ``top_n`` :data:`AUTO_TOP_N`
@@ -20,6 +22,7 @@ Semantics of :func:`chart_data`:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -184,9 +187,12 @@ def sort_categories(
 ) -> pd.DataFrame:
     """Order bar and pie data by ``spec.sort``; "Other" always last."""
     order = spec.sort
+    totals = aggregate(spec, work, [spec.x], [spec.value_name])
+    calendar = calendar_ranks(value for value in totals[spec.x] if value != other)
+    if order == "auto" and calendar is not None:
+        return _in_calendar_order(spec, plotted, calendar)
     if order == "auto":
         order = "label_asc" if is_ordered(work[spec.x]) else "value_desc"
-    totals = aggregate(spec, work, [spec.x], [spec.value_name])
 
     by_label = order.startswith("label")
     column = spec.x if by_label else spec.value_name
@@ -197,3 +203,55 @@ def sort_categories(
     )
     rank = {value: number for number, value in enumerate(totals[spec.x])}
     return plotted.sort_values(spec.x, key=lambda s: s.map(rank), kind="stable")
+
+
+_WEEKDAYS = (
+    ("mon", "monday"), ("tue", "tues", "tuesday"), ("wed", "weds", "wednesday"),
+    ("thu", "thur", "thurs", "thursday"), ("fri", "friday"), ("sat", "saturday"),
+    ("sun", "sunday"),
+)  # fmt: skip
+_MONTHS = (
+    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+    ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+    ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+    ("dec", "december"),
+)  # fmt: skip
+_CALENDARS = [
+    {name: number for number, names in enumerate(calendar) for name in names}
+    for calendar in (_WEEKDAYS, _MONTHS)
+]
+
+
+def calendar_ranks(values: Iterable[object]) -> dict[object, int] | None:
+    """Each value's place in the week or the year, when all are day or month names.
+
+    Full names and the usual abbreviations count ("Thur", "Sept", "mon."), in any
+    case; None when a value is neither, or when there are no values.
+
+    Examples
+    --------
+    >>> calendar_ranks(["Sun", "Thur", "Sat"])
+    {'Sun': 6, 'Thur': 3, 'Sat': 5}
+    >>> calendar_ranks(["Sun", "Lunch"]) is None
+    True
+    """
+    labels = list(values)
+    keys = [str(label).strip().rstrip(".").lower() for label in labels]
+    if not labels:
+        return None
+    for calendar in _CALENDARS:
+        if all(key in calendar for key in keys):
+            return {
+                label: calendar[key] for label, key in zip(labels, keys, strict=True)
+            }
+    return None
+
+
+def _in_calendar_order(
+    spec: ChartSpec, plotted: pd.DataFrame, ranks: dict[object, int]
+) -> pd.DataFrame:
+    """Weekdays Monday first, months January first; "Other" after them."""
+    last = len(ranks) + 12
+    return plotted.sort_values(
+        spec.x, key=lambda s: s.map(lambda v: ranks.get(v, last)), kind="stable"
+    )

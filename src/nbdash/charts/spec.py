@@ -324,20 +324,36 @@ class ChartSpec(SpecModel):
         return to_csv_bytes(self.data(frame))
 
 
+def human_name(name: object) -> str:
+    """A column name as a title words it: underscores and line breaks become spaces.
+
+    The user's own capitals stay as they are.
+
+    Examples
+    --------
+    >>> human_name("total_bill")
+    'total bill'
+    >>> human_name("Order_ID")
+    'Order ID'
+    """
+    return " ".join(str(name).replace("_", " ").split())
+
+
 def _made_title(spec: ChartSpec) -> str:
-    by = spec.bucket if spec.bucket else spec.x
-    split = f" and {spec.color}" if spec.color else ""
-    what = spec.y if spec.y is not None else "Rows"
+    x, y = human_name(spec.x), human_name(spec.y)
+    by = spec.bucket if spec.bucket else x
+    split = f" and {human_name(spec.color)}" if spec.color else ""
+    what = y if spec.y is not None else "rows"
     if spec.measures:
-        what = ", ".join([what, *spec.measures])
+        what = ", ".join([what, *map(human_name, spec.measures)])
     texts = {
         "pie": f"Share of {what} by {by}",
         "donut": f"Share of {what} by {by}",
-        "scatter": f"{spec.y} against {spec.x}{split}",
-        "histogram": f"Distribution of {spec.x}{split}",
-        "box": f"Spread of {spec.y} by {spec.x}",
-        "heatmap": f"{what} by {spec.x} and {spec.color or 'weekday and hour'}",
-        "kpi": f"{_AGG_WORD[spec.agg]} of {spec.y}" if spec.y else "Rows",
+        "scatter": f"{y} against {x}{split}",
+        "histogram": f"Distribution of {x}{split}",
+        "box": f"Spread of {y} by {x}",
+        "heatmap": f"{what} by {x} and {human_name(spec.color or 'weekday and hour')}",
+        "kpi": f"{_AGG_WORD[spec.agg]} of {y}" if spec.y else "Rows",
     }
     text = texts.get(spec.kind, f"{what} by {by}{split}")
     return text[0].upper() + text[1:]
