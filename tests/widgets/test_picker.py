@@ -262,3 +262,37 @@ def test_zoom_replies_with_the_visible_points(sales_workspace: Workspace) -> Non
     assert len(values(whole["result"]["data"][0]["x"])) <= 4000
     bad = send(picker, {"kind": "zoom", "id": "10", "x_range": "all"})[0]
     assert "A zoom needs x_range [low, high]" in bad["error"]
+
+
+def test_figure_has_the_dashboard_tiles_colours_not_plotly_pys_template(
+    picker: ChartPicker,
+) -> None:
+    picker.spec = BAR_BY_REGION
+    # No template: the view's theme and plotly.js's default colourway, as on tiles.
+    assert "template" not in picker.figure["layout"]
+    assert "colorway" not in picker.figure["layout"]
+    picker.spec = {**BAR_BY_REGION, "palette": "colorblind"}
+    assert picker.figure["layout"]["colorway"][:2] == ["#0072b2", "#e69f00"]
+    picker.spec = {"kind": "kpi", "x": "date", "y": "revenue", "agg": "sum"}
+    assert picker.error == ""
+    assert "template" not in picker.figure["layout"]
+
+
+def test_id_like_column_is_not_offered_as_a_measure() -> None:
+    ws = Workspace()
+    n = 30
+    ws.put(
+        "orders",
+        pd.DataFrame(
+            {
+                "order id": range(n),
+                "region": ["north", "south", "east"] * (n // 3),
+                "amount": [2.5 * i for i in range(n)],
+            }
+        ),
+    )
+    picker = ChartPicker("orders", workspace=ws)
+    measures = {s.get("y") for s in picker.suggestions} - {None}
+    assert measures == {"amount"}
+    assert "Rows by amount" not in [s["title"] for s in picker.suggestions]
+    assert all(s["x"] != "order id" for s in picker.suggestions)

@@ -196,7 +196,7 @@ class ChartPicker(NbdashWidget):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The normal JSON of spec ``data`` and its Plotly figure JSON."""
         spec = self._validate(data, frame)
-        return spec.model_dump(mode="json"), spec.figure_json(frame)
+        return spec.model_dump(mode="json"), themed_by_view(spec.figure_json(frame))
 
     def _set_spec_quietly(self, value: dict[str, Any]) -> None:
         # The observer would validate and draw again what was just drawn.
@@ -328,6 +328,19 @@ def option_choices() -> dict[str, Any]:
         "date_formats": labelled(DATE_FORMATS),
         "palettes": list(PALETTES),
     }
+
+
+def themed_by_view(figure: dict[str, Any]) -> dict[str, Any]:
+    """``figure`` without plotly.py's ``layout.template``, as dashboard tiles draw it.
+
+    The template's purple-blue colourway made the picker's charts differ from the
+    dashboard's; without it the view's theme (``js/shared/theme.ts``) and plotly.js's
+    default colourway apply to both, and a chosen palette still sets ``colorway``.
+    """
+    layout = figure.get("layout")
+    if isinstance(layout, dict):
+        layout.pop("template", None)
+    return figure
 
 
 def _preview(spec: ChartSpec, frame: pd.DataFrame) -> dict[str, Any]:
