@@ -137,8 +137,18 @@ def test_values(frame: pd.DataFrame, text: str, expected: list[Any]) -> None:
     [
         (
             "qty +",
-            r"Cannot read the expression at line 1, column \d+: unexpected the end",
+            r"Cannot read the expression at line 1, column 5: it ends too early\. "
+            r"Add what is missing at the end: a value after an operator",
         ),
+        ("(qty + 1", r"it ends too early\. .* a closing parenthesis"),
+        (
+            "qty ** 2",
+            r"column 6: powers \('\*\*' or '\^'\) are not supported\. "
+            r"Multiply instead",
+        ),
+        ("2 ** qty", r"column 4: powers .* not supported"),
+        ("qty ^ 2", r"powers .* not supported"),
+        ("qty * * 2", r"unexpected '\*'\. Check for a missing operator"),
         ("qty qty", r"unexpected 'qty'"),
         ("'open", r"Cannot read the expression at line 1, column 1"),
         ("", "The expression is empty"),

@@ -223,9 +223,22 @@ def _syntax_error(text: str, exc: Any) -> ExpressionError:
     offset = getattr(exc, "pos_in_stream", None)
     where = f"line {exc.line}, column {exc.column}"
     found = getattr(exc, "token", None)
+    if _is_power(text, offset):
+        return ExpressionError(
+            f"Cannot read the expression at {where}: powers ('**' or '^') are not "
+            "supported. Multiply instead, e.g. [a] * [a] for the square of [a].",
+            expression=text,
+            offset=offset,
+        )
     if found is not None and found.type == "$END":
-        received = "the end of the expression"
-    elif found is not None:
+        return ExpressionError(
+            f"Cannot read the expression at {where}: it ends too early. Add what is "
+            "missing at the end: a value after an operator (e.g. [a] + 1), a closing "
+            "parenthesis or a closing quote.",
+            expression=text,
+            offset=offset,
+        )
+    if found is not None:
         received = repr(str(found))
     else:
         received = (
@@ -237,6 +250,16 @@ def _syntax_error(text: str, exc: Any) -> ExpressionError:
         "spaces go in brackets, e.g. [Order Date]."
     )
     return ExpressionError(message, expression=text, offset=offset)
+
+
+def _is_power(text: str, offset: int | None) -> bool:
+    """Whether the parser stopped at a ``**`` or ``^`` (Python's and Excel's power)."""
+    if offset is None or offset >= len(text):
+        return False
+    if text[offset] == "^":
+        return True
+    after = text[offset : offset + 2] == "**"
+    return text[offset] == "*" and (after or text[offset - 1 : offset + 1] == "**")
 
 
 class _Builder:
