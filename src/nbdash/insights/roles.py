@@ -16,8 +16,9 @@ logger = logging.getLogger(__name__)
 
 # Words that make a column a label even with repeated values (nobody sums zip codes),
 # and words that do when the values are also nearly all different ("order number").
-_ID_WORDS = frozenset({"id", "ids", "key", "uuid", "guid", "zip", "zipcode", "postcode"})
-_ID_WORDS |= {"phone"}
+_ID_WORDS = frozenset(
+    {"id", "ids", "key", "uuid", "guid", "zip", "zipcode", "postcode", "phone"}
+)
 _LABEL_WORDS = frozenset({"number", "no", "num", "nr", "code"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 NEARLY_UNIQUE = 0.95
@@ -144,7 +145,7 @@ def _is_identifier(column: str, values: pd.Series) -> bool:
 
 
 def is_id_like(name: object, values: pd.Series) -> bool:
-    """Whether a column labels rows (an id, a code, a phone number) rather than measures.
+    """Whether a column labels rows (an id, a code, a phone number): not a measure.
 
     True when the name says so (a word such as ``id``, ``key``, ``zip`` or ``phone``),
     when the name ends in ``number``, ``no`` or ``code`` and the values are nearly all
