@@ -92,7 +92,7 @@ def test_expression_errors_are_marked_and_fixed(
     mark = _card(page, 0).locator("mark.nbd-expr-at")
     mark.wait_for()
     assert mark.text_content() == "*"
-    assert "unexpected" in (
+    assert "ends too early" in (
         _card(page, 0).locator(".nbd-step-error").text_content() or ""
     )
     screenshot(page, "builder-expression-error")

@@ -73,7 +73,11 @@ export function stepForm(step: Step, ctx: FormContext): HTMLElement {
   }
   if (step.kind === "filter") {
     box.append(conditionGroupEditor(step as unknown as Group, { ...ctx, depth: 1 }));
-    box.append(fieldRow(step, "as_of", schema.properties.as_of, ctx));
+    // The reference date only matters to relative periods ("last 30 days").
+    if (usesPeriod(step as unknown as Group)) {
+      const asOf = { ...schema.properties.as_of, title: "Periods relative to (empty: today)" };
+      box.append(fieldRow(step, "as_of", asOf, ctx));
+    }
     return box;
   }
 
@@ -87,8 +91,18 @@ export function stepForm(step: Step, ctx: FormContext): HTMLElement {
   return box;
 }
 
+function usesPeriod(group: Group): boolean {
+  return group.conditions.some((item) =>
+    "conditions" in item ? usesPeriod(item as Group) : item.op === "in period");
+}
+
 function fieldRow(owner: Obj, key: string, field: Schema, ctx: FormContext): HTMLElement {
   const kind = owner.kind as string | undefined;
+  // An aggregation's percentile only means something for the percentile function.
+  if (key === "p" && owner.kind === undefined) {
+    if (owner.func !== "percentile") return el("span", "nbd-hidden");
+    field = { ...field, title: "Percentile (0-100)" };
+  }
   const title = field.title ?? key;
   const path = `${ctx.path}.${key}`;
   if (kind === "derive" && key === "expression") return block(title, expressionEditor(owner, ctx));
@@ -118,6 +132,8 @@ function genericField(owner: Obj, key: string, field: Schema, ctx: FormContext, 
       owner[key] = value === "" ? null : value;
       // fill_missing takes a value with "value" only; the kernel refuses it otherwise.
       if (owner.kind === "fill_missing" && key === "strategy") owner.value = value === "value" ? owner.value ?? "" : null;
+      // An aggregation takes a percentile with "percentile" only (the median by default).
+      if (key === "func") owner.p = value === "percentile" ? owner.p ?? 50 : null;
       ctx.commit(true);
     }, path));
   }

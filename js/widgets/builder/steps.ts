@@ -61,6 +61,9 @@ export function newStep(kind: string, columns: Column[], datasets: string[]): St
   const first = columns[0]?.name ?? "";
   const number = columns.find((c) => c.kind === "number")?.name ?? first;
   const date = columns.find((c) => c.kind === "datetime")?.name ?? first;
+  // Group on a category (text) column when there is one: grouping on a measure gives
+  // one group per distinct number, which nobody means.
+  const key = columns.find((c) => c.kind === "text")?.name ?? date;
   // A pivot needs three different columns: rows, the new column names, the values.
   const values = pick(columns, "number", [first]);
   const spread = pick(columns, "text", [first, values]);
@@ -76,7 +79,7 @@ export function newStep(kind: string, columns: Column[], datasets: string[]): St
     reorder: { columns: [first] },
     cast: { column: first, to: "text", errors: "raise" },
     derive: { name: "new_column", expression: first ? `[${first.replace(/]/g, "]]")}]` : "1" },
-    group: { by: [first], aggregations: [{ column: number, func: number === first ? "count" : "sum" }] },
+    group: { by: [key], aggregations: [{ column: number, func: number === key ? "count" : "sum" }] },
     pivot: { index: [first], columns: spread, values, agg: "sum" },
     unpivot: { id_columns: [first], value_columns: [], name_column: "variable", value_column: "value" },
     bucket_date: { column: date, unit: "month" },
