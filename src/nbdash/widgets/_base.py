@@ -72,11 +72,20 @@ def static_esm(name: str) -> pathlib.Path:
     return path
 
 
-class NbdashWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class NbdashWidget(anywidget.AnyWidget):
     """Base of every nbdash widget: message dispatch and a visible error trait."""
 
     error = traitlets.Unicode("").tag(sync=True)
     """The last error to show beside the widget; empty when all is well."""
+
+    _bundle: ClassVar[str] = ""
+    """The name of the widget's built front end, ``static/<name>.js``."""
+
+    @property
+    def _esm(self) -> str:
+        # Read on construction rather than import, so `import nbdash.widgets` works in a
+        # checkout whose bundles are not built yet.
+        return static_esm(self._bundle).read_text(encoding="utf-8")
 
     _handlers: ClassVar[dict[str, str]] = {}
 

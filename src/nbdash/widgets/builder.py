@@ -27,7 +27,7 @@ from nbdash.dashboard.notebook import (
     read_nbdash_metadata,
 )
 from nbdash.errors import ExpressionError, NbdashError, SpecError, check_columns
-from nbdash.widgets._base import NbdashWidget, handler, static_esm
+from nbdash.widgets._base import NbdashWidget, handler
 
 if TYPE_CHECKING:
     from nbdash.transform import Pipeline
@@ -214,11 +214,7 @@ class TransformBuilder(NbdashWidget):
         self._unsubscribe = self._workspace.on_change(self._on_dataset_event)
         self._bridge.get(self._reconcile)
 
-    @property
-    def _esm(self) -> str:
-        # Read on construction rather than import, so `import nbdash.widgets` works in a
-        # checkout whose bundles are not built yet.
-        return static_esm("builder").read_text(encoding="utf-8")
+    _bundle = "builder"
 
     @property
     def pipeline_spec(self) -> Pipeline:

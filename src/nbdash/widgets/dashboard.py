@@ -44,7 +44,7 @@ from nbdash.dashboard import (
     read_nbdash_metadata,
 )
 from nbdash.errors import SpecError
-from nbdash.widgets._base import NbdashWidget, handler, static_esm, with_buffers
+from nbdash.widgets._base import NbdashWidget, handler, with_buffers
 
 if TYPE_CHECKING:
     from nbdash.charts import ChartSpec
@@ -85,7 +85,7 @@ class Dashboard(NbdashWidget):
     'text-1'
     """
 
-    _esm = static_esm("dashboard")
+    _bundle = "dashboard"
 
     name = traitlets.Unicode(read_only=True).tag(sync=True)
     """The dashboard's name."""

@@ -9,7 +9,7 @@ import traitlets
 
 from nbdash.dashboard.notebook import notebook_bridge
 from nbdash.insights import InsightReport, InsightSettings, find_insights
-from nbdash.widgets._base import NbdashWidget, handler, static_esm
+from nbdash.widgets._base import NbdashWidget, handler
 from nbdash.workspace import Workspace
 from nbdash.workspace import workspace as default_workspace
 
@@ -30,7 +30,7 @@ class Insights(NbdashWidget):
         saved in the notebook for this dataset, else the defaults.
     """
 
-    _esm = static_esm("insights")
+    _bundle = "insights"
 
     dataset = traitlets.Unicode("").tag(sync=True)
     """The name of the dataset analysed."""

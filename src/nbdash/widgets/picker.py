@@ -17,7 +17,7 @@ import pydantic
 import traitlets
 
 from nbdash.errors import NbdashError, SpecError, check_columns
-from nbdash.widgets._base import NbdashWidget, handler, static_esm, with_buffers
+from nbdash.widgets._base import NbdashWidget, handler, with_buffers
 from nbdash.widgets.builder import describe_columns
 
 if TYPE_CHECKING:
@@ -113,11 +113,7 @@ class ChartPicker(NbdashWidget):
         self.observe(self._on_spec, names=["spec"])
         self._unsubscribe = self._workspace.on_change(self._on_dataset_event)
 
-    @property
-    def _esm(self) -> str:
-        # Read on construction rather than import, so `import nbdash.widgets` works in a
-        # checkout whose bundles are not built yet.
-        return static_esm("picker").read_text(encoding="utf-8")
+    _bundle = "picker"
 
     @property
     def chart_spec(self) -> ChartSpec:

@@ -20,7 +20,7 @@ import traitlets
 
 from nbdash.errors import SpecError, check_columns
 from nbdash.export import FORMATS, export_bytes
-from nbdash.widgets._base import NbdashWidget, handler, static_esm, with_buffers
+from nbdash.widgets._base import NbdashWidget, handler, with_buffers
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -154,7 +154,7 @@ class Table(NbdashWidget):
     (2, ['region', 'revenue'])
     """
 
-    _esm = static_esm("table")
+    _bundle = "table"
 
     dataset = traitlets.Unicode("").tag(sync=True)
     """The name of the dataset shown."""

@@ -43,7 +43,7 @@ import traitlets
 
 from nbdash.errors import NbdashError, NotATableError
 from nbdash.store import validate_dataset_name
-from nbdash.widgets._base import NbdashWidget, handler, static_esm
+from nbdash.widgets._base import NbdashWidget, handler
 
 if TYPE_CHECKING:
     from nbdash.workspace import Workspace
@@ -264,7 +264,7 @@ class Upload(NbdashWidget):
     'idle'
     """
 
-    _esm = static_esm("upload")
+    _bundle = "upload"
 
     status = traitlets.Enum(
         ["idle", "uploading", "reading", "done", "error", "aborted"],
