@@ -426,9 +426,10 @@ class TransformBuilder(NbdashWidget):
         self.output = output
         spec = self.pipeline_spec
         frame = spec.run(self._workspace, engine=self.engine)
-        self._workspace.put(
-            output, frame, meta={"pipeline": spec.model_dump(mode="json")}
-        )
+        # The engine goes with the pipeline: a dashboard re-running it on filtered
+        # rows of the source uses the same engine.
+        meta = {"pipeline": spec.model_dump(mode="json"), "engine": self.engine}
+        self._workspace.put(output, frame, meta=meta)
         logger.info("applied pipeline on %s into %s", self.source, output)
         self.error = ""
         return {"rows": len(frame), "columns": len(frame.columns)}
