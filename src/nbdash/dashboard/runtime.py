@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -18,18 +18,19 @@ from nbdash.dashboard.content import TileContent, data_tile_content
 from nbdash.dashboard.filters import (
     CLICKABLE_KINDS,
     Filter,
-    apply_filters,
     cross_filter_for,
     filter_kind_of,
     filter_options,
     new_filter,
 )
+from nbdash.dashboard.flow import FilterFlow, joined_from, made_from
 from nbdash.dashboard.spec import DashboardSpec, Tile, TileLayout, next_free_layout
-from nbdash.errors import NbdashError, SpecError
+from nbdash.errors import ColumnNotFoundError, NbdashError, SpecError
 
 if TYPE_CHECKING:
     from nbdash.charts import ChartSpec
     from nbdash.transform import Pipeline
+    from nbdash.transform.engines import Engine
     from nbdash.workspace import DatasetEvent, Workspace
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ EDITABLE_CHART_FIELDS = frozenset(
 
 SOURCE_VERSION = "source_version"
 """The key, in a pipeline output's ``meta``, of the source version it was made from."""
+
+ENGINE = "engine"
+"""The key, in a pipeline output's ``meta``, of the engine chosen for its pipeline."""
 
 SpecListener = Callable[[DashboardSpec], None]
 ContentListener = Callable[[set[str]], None]
@@ -77,6 +81,13 @@ class DashboardModel:
         self._spec_listeners: list[SpecListener] = []
         self._content_listeners: list[ContentListener] = []
         self._rebuilding = False
+        self._flow = FilterFlow(workspace)
+        # What each data tile was last drawn from: the same tile and rows draw the same.
+        self._drawn: dict[str, tuple[Tile, Hashable]] = {}
+        self._unreached: dict[str, set[str]] = {}
+        self.notebook_pipelines: dict[str, Any] = {}
+        """Pipelines saved in the notebook by output name (``metadata["nbdash"]
+        ["pipelines"]``), for datasets whose workspace entry does not name one."""
 
         self.rebuild_pipelines()
         self._unsubscribe = workspace.on_change(self._on_dataset_event)
@@ -116,37 +127,25 @@ class DashboardModel:
         A ``tile_id`` already in the dashboard replaces that tile in place; without
         one, a tile identical to an existing one returns the existing tile. So
         re-running a cell of ``add_*`` calls leaves the dashboard as it was.
+        The pipelines making the dataset (through chains) are saved with the spec.
         """
-        pipelines = dict(self._spec.pipelines)
-        pipeline = self._pipeline_of(chart.dataset)
-        if pipeline is not None:
-            pipelines[chart.dataset] = pipeline
-
         default = chart.title or f"{chart.kind} of {chart.y} by {chart.x}"
         tile = self._new_tile("chart", title or default, tile_id, chart=chart)
-        return self._add(tile, explicit_id=tile_id is not None, pipelines=pipelines)
+        return self._add(tile, explicit_id=tile_id is not None, dataset=chart.dataset)
 
     def add_table(
         self, dataset: str, title: str | None = None, tile_id: str | None = None
     ) -> Tile:
         """Add a tile showing the first rows of ``dataset``."""
-        pipelines = dict(self._spec.pipelines)
-        pipeline = self._pipeline_of(dataset)
-        if pipeline is not None:
-            pipelines[dataset] = pipeline
-
         tile = self._new_tile("table", title or dataset, tile_id, dataset=dataset)
-        return self._add(tile, explicit_id=tile_id is not None, pipelines=pipelines)
+        return self._add(tile, explicit_id=tile_id is not None, dataset=dataset)
 
     def add_text(
         self, markdown: str, title: str | None = None, tile_id: str | None = None
     ) -> Tile:
         """Add a tile of text (paragraphs and ``#`` headings)."""
         tile = self._new_tile("text", title or "", tile_id, text=markdown)
-        pipelines = dict(self._spec.pipelines)
-        return self._add(
-            tile, explicit_id=tile_id is not None, pipelines=pipelines, h=2
-        )
+        return self._add(tile, explicit_id=tile_id is not None, dataset=None, h=2)
 
     def add_kpi(
         self, chart: ChartSpec, title: str | None = None, tile_id: str | None = None
@@ -155,12 +154,10 @@ class DashboardModel:
 
         ``chart`` needs a date ``x``; its ``bucket`` (default month) sets the period.
         """
-        pipelines = self._pipelines_with(chart.dataset)
         default = chart.title or f"{chart.agg} of {chart.y or 'rows'}"
         tile = self._new_tile("kpi", title or default, tile_id, chart=chart)
-        return self._add(
-            tile, explicit_id=tile_id is not None, pipelines=pipelines, h=2
-        )
+        explicit = tile_id is not None
+        return self._add(tile, explicit_id=explicit, dataset=chart.dataset, h=2)
 
     def add_insights(
         self,
@@ -173,7 +170,6 @@ class DashboardModel:
 
         ``settings`` are fields of :class:`nbdash.insights.InsightSettings`.
         """
-        pipelines = self._pipelines_with(dataset)
         tile = self._new_tile(
             "insights",
             title or f"Insights: {dataset}",
@@ -181,7 +177,7 @@ class DashboardModel:
             dataset=dataset,
             insights=dict(settings or {}),
         )
-        return self._add(tile, explicit_id=tile_id is not None, pipelines=pipelines)
+        return self._add(tile, explicit_id=tile_id is not None, dataset=dataset)
 
     def add_filter(
         self,
@@ -213,7 +209,7 @@ class DashboardModel:
         filters = [f for f in self._spec.filters if f.id != item.id] + [item]
         self._spec = self._spec.model_copy(update={"filters": filters})
         tile = self._new_tile("filter", label or column, filter_id, filter=item.id)
-        self._add(tile, explicit_id=True, pipelines=self._pipelines_with(dataset), h=2)
+        self._add(tile, explicit_id=True, dataset=dataset, h=2)
         return item
 
     def set_filter(
@@ -226,7 +222,8 @@ class DashboardModel:
     ) -> Filter:
         """Select ``values`` (categories) or ``low``..``high`` (ranges); None clears.
 
-        Only the tiles drawing from the filter's dataset are recomputed.
+        Only the tiles drawing from the filter's dataset, or from pipeline outputs
+        made from it, are recomputed, and only when the rows they draw changed.
         """
         old = self._spec.get_filter(filter_id)
         update: dict[str, Any] = {"low": low, "high": high}
@@ -254,7 +251,10 @@ class DashboardModel:
         self._replace_filters([f for f in self._spec.filters if f.id != filter_id])
 
     def cross_filter(self, tile_id: str, point: dict[str, Any]) -> Filter | None:
-        """Filter the other tiles on this tile's dataset by the bar or slice clicked.
+        """Filter the other tiles by the bar or slice clicked on this tile.
+
+        The filter is on the tile's dataset, so like any filter it reaches the tiles
+        drawn from pipeline outputs made from that dataset.
 
         ``point`` is what plotly reports: ``x``, ``y`` and for pies ``label``.
         Clicking the value already selected clears the cross-filter; returns the
@@ -344,6 +344,7 @@ class DashboardModel:
         self._spec = self._spec.model_copy(update=update)
 
         self.contents.pop(tile_id, None)
+        self._drawn.pop(tile_id, None)
         self._publish_spec()
         self._publish_contents({tile_id})
 
@@ -381,12 +382,7 @@ class DashboardModel:
             raise SpecError(f"Cannot add a {kind} tile: {exc}") from exc
 
     def _add(
-        self,
-        tile: Tile,
-        *,
-        explicit_id: bool,
-        pipelines: dict[str, Pipeline],
-        h: int = 4,
+        self, tile: Tile, *, explicit_id: bool, dataset: str | None, h: int = 4
     ) -> Tile:
         # Re-running a notebook re-runs its add_* calls: a tile that is already there
         # (same id given, or same content without an id) is updated, not duplicated.
@@ -401,7 +397,7 @@ class DashboardModel:
             tiles = [*self._spec.tiles, tile]
             layout = {**self._spec.layout, tile.id: next_free_layout(self._spec, h=h)}
 
-        update = {"tiles": tiles, "layout": layout, "pipelines": pipelines}
+        update = {"tiles": tiles, "layout": layout, **self._recipes_for(dataset)}
         self._spec = self._spec.model_copy(update=update)
         self._publish_spec()
         self.refresh([tile.id])
@@ -415,12 +411,24 @@ class DashboardModel:
                 return old
         return None
 
-    def _pipelines_with(self, dataset: str) -> dict[str, Pipeline]:
+    def _recipes_for(self, dataset: str | None) -> dict[str, Any]:
+        # The pipelines making ``dataset``, up every chain and join, and their engines:
+        # a fresh kernel rebuilds them all, and filters on a source pass through them.
         pipelines = dict(self._spec.pipelines)
-        pipeline = self._pipeline_of(dataset)
-        if pipeline is not None:
-            pipelines[dataset] = pipeline
-        return pipelines
+        engines = dict(self._spec.engines)
+        todo, seen = [dataset] if dataset else [], set()
+        while todo:
+            name = todo.pop()
+            found = None if name in seen else self._pipeline_of(name)
+            seen.add(name)
+            if found is None:
+                continue
+            pipelines[name], engine = found
+            engines.pop(name, None)
+            if engine != "pandas":
+                engines[name] = engine
+            todo += [pipelines[name].source, *pipelines[name].used_datasets()]
+        return {"pipelines": pipelines, "engines": engines}
 
     def _replace_filters(self, filters: list[Filter]) -> None:
         # Only tiles drawing from a dataset whose filters changed are recomputed.
@@ -435,7 +443,7 @@ class DashboardModel:
         self._spec = self._spec.model_copy(update={"filters": filters})
         self._publish_spec()
         if touched:
-            self.refresh(self._tiles_on(touched))
+            self.refresh(self._tiles_reached(touched))
 
     def _tiles_on(self, datasets: set[str]) -> list[str]:
         filter_datasets = {f.id: f.dataset for f in self._spec.filters}
@@ -446,14 +454,33 @@ class DashboardModel:
             or filter_datasets.get(tile.filter or "") in datasets
         ]
 
-    def _pipeline_of(self, dataset: str) -> Pipeline | None:
-        from nbdash.transform import Pipeline
+    def _tiles_reached(self, datasets: set[str]) -> list[str]:
+        # Filters on these datasets reach the tiles on them and on outputs made from
+        # them (refresh then skips the tiles whose rows stayed the same).
+        return self._tiles_on(made_from(self._spec, datasets))
 
-        if dataset not in self.workspace:
+    def _pipeline_of(self, dataset: str) -> tuple[Pipeline, Engine] | None:
+        # The workspace's record of how the dataset was made. A pipeline saved in the
+        # notebook counts only for a dataset not made yet: one made otherwise (in
+        # code, say) must not be replaced by a rebuild.
+        from nbdash.transform import Pipeline
+        from nbdash.transform.engines import ENGINES
+
+        if dataset in self.workspace:
+            meta = self.workspace.info(dataset).get("meta") or {}
+            meta = meta if isinstance(meta, dict) else {}
+            saved = meta.get("pipeline")
+        else:
+            meta, saved = {}, self.notebook_pipelines.get(dataset)
+        if not saved:
             return None
-        meta = self.workspace.info(dataset).get("meta") or {}
-        saved = meta.get("pipeline") if isinstance(meta, dict) else None
-        return Pipeline.model_validate(saved) if saved else None
+        try:
+            pipeline = Pipeline.model_validate(saved)
+        except (SpecError, ValidationError) as exc:
+            logger.warning("the pipeline saved for %r is not valid: %s", dataset, exc)
+            return None
+        engine = meta.get(ENGINE)
+        return pipeline, engine if engine in ENGINES else "pandas"
 
     # --- computing content --------------------------------------------------------
 
@@ -477,14 +504,37 @@ class DashboardModel:
             self._rebuilding = False
 
     def refresh(self, tile_ids: Iterable[str] | None = None) -> None:
-        """Recompute the content of ``tile_ids`` (all tiles when None)."""
+        """Recompute the content of ``tile_ids`` (all tiles when None).
+
+        A data tile whose spec and rows are what it was last drawn from is left as
+        it is. Filter tiles come last: they say which tiles their filter missed.
+        """
         wanted = None if tile_ids is None else set(tile_ids)
+        tiles = [t for t in self._spec.tiles if wanted is None or t.id in wanted]
+        tiles.sort(key=lambda tile: tile.kind == "filter")
         changed = set()
-        for tile in self._spec.tiles:
-            if wanted is None or tile.id in wanted:
-                self.contents[tile.id] = self.compute(tile)
-                changed.add(tile.id)
+        for tile in tiles:
+            if self._is_drawn(tile):
+                continue
+            self.contents[tile.id] = self.compute(tile)
+            changed.add(tile.id)
         self._publish_contents(changed)
+
+    def _is_drawn(self, tile: Tile) -> bool:
+        dataset = tile.source_dataset()
+        drawn = self._drawn.get(tile.id)
+        if (
+            dataset is None
+            or tile.id not in self.contents
+            or drawn is None
+            or "error" in self.contents.get(tile.id, {})
+        ):
+            return False
+        try:
+            key = self._flow.key(self._spec, dataset, tile.id)
+        except NbdashError:
+            return False
+        return drawn == (tile, key)
 
     def compute(self, tile: Tile) -> TileContent:
         """The content of one tile; an ``{"error": ...}`` when it cannot be drawn."""
@@ -504,44 +554,49 @@ class DashboardModel:
             return self._filter_content(self._spec.get_filter(tile.filter or ""))
 
         dataset = tile.source_dataset() or ""
-        frame = apply_filters(
-            self.workspace.get(dataset), self._spec.filters_on(dataset), tile_id=tile.id
-        )
-        return data_tile_content(tile, frame)
+        self._drawn.pop(tile.id, None)
+        key = self._flow.key(self._spec, dataset, tile.id)
+        rows = self._flow.rows(self._spec, dataset, tile.id)
+        content = data_tile_content(tile, rows.frame)
+        self._unreached[tile.id] = {item.id for item in rows.unreached}
+        if rows.unreached:
+            content["note"] = _unreached_note(rows.unreached)
+        self._drawn[tile.id] = (tile, key)
+        return content
 
     def _filter_content(self, item: Filter) -> TileContent:
         frame = self.workspace.get(item.dataset)
         state = item.model_dump(mode="json")
         state["label"] = item.display_label
-        note = self._unfiltered_note(item.dataset)
+        try:
+            options = filter_options(item, frame)
+        except ColumnNotFoundError as exc:
+            # The dataset changed under the filter: say so, and narrow nothing.
+            options = {"options": [], "more": 0, "min": None, "max": None}
+            state["note"] = f"{exc} This filter narrows no tile until it is back."
+        note = self._unfiltered_note(item)
         if note:
-            state["note"] = note
-        return {"filter": {**state, **filter_options(item, frame)}}
+            state["note"] = " ".join(filter(None, [state.get("note"), note]))
+        return {"filter": {**state, **options}}
 
-    def _unfiltered_note(self, dataset: str) -> str:
-        # TODO: filters act on their dataset only; running a pipeline again on the
-        # filtered source for the tiles drawn from its output would reach them too.
-        # Until then the filter says plainly which tiles it does not reach.
-        made = self._outputs_made_from(dataset)
-        drawn = sorted({t.source_dataset() or "" for t in self._spec.tiles} & made)
+    def _unfiltered_note(self, item: Filter) -> str:
+        # Filters pass down a pipeline's source only, not into a join or append.
+        joined = joined_from(self._spec, item.dataset)
+        drawn = sorted({t.source_dataset() or "" for t in self._spec.tiles} & joined)
         if not drawn:
             return ""
         names = ", ".join(repr(name) for name in drawn)
         return (
-            f"Filters {dataset!r} only: tiles on {names} (made from it) show all rows."
+            f"Tiles on {names} show all rows of {item.dataset!r}: they read it "
+            "through a join or append, which filters do not pass."
         )
-
-    def _outputs_made_from(self, dataset: str) -> set[str]:
-        made: set[str] = set()
-        for output in self._pipeline_order():
-            source = self._spec.pipelines[output].source
-            if source == dataset or source in made:
-                made.add(output)
-        return made
 
     def _on_dataset_event(self, event: DatasetEvent) -> None:
         # A source change re-runs its pipelines; their outputs' own change events then
         # refresh the tiles drawing from them, so every tile is computed once.
+        # Versions can repeat after a delete, so cached rows are dropped on any event.
+        self._flow.clear()
+        self._drawn.clear()
         if self._rebuilding:
             return
         for output in self._pipeline_order():
@@ -568,17 +623,20 @@ class DashboardModel:
 
     def _run_pipeline(self, output: str, pipeline: Pipeline) -> None:
         source_version = self.workspace.version(pipeline.source)
+        engine = self._spec.engines.get(output, "pandas")
         try:
-            frame = pipeline.run(self.workspace)
+            frame = pipeline.run(self.workspace, engine=engine)
         except Exception as exc:
             logger.warning("pipeline making %r failed: %s", output, exc)
             message = f"The pipeline that makes {output!r} failed: {exc}"
             self._fail_tiles_of(output, message)
             return
-        meta = {
+        meta: dict[str, Any] = {
             "pipeline": pipeline.model_dump(mode="json"),
             SOURCE_VERSION: source_version,
         }
+        if engine != "pandas":
+            meta[ENGINE] = engine
         self.workspace.put(output, frame, meta=meta)
 
     def _fail_tiles_of(self, dataset: str, message: str) -> None:
@@ -665,3 +723,11 @@ def _parse_layout_item(item: Any) -> tuple[str, TileLayout]:
         message = f"The layout of tile {item['id']!r} is not valid: {exc}"
         raise SpecError(message) from exc
     return item["id"], place
+
+
+def _unreached_note(unreached: Iterable[Filter]) -> str:
+    missed = [
+        f"{item.display_label} ({item.dataset!r} has no column {item.column!r})"
+        for item in unreached
+    ]
+    return "Not filtered by " + "; ".join(missed) + "."

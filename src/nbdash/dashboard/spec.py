@@ -17,6 +17,7 @@ from nbdash.charts import ChartSpec
 from nbdash.dashboard.filters import Filter
 from nbdash.errors import SpecError
 from nbdash.transform import Pipeline
+from nbdash.transform.engines import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,9 @@ class DashboardSpec(BaseModel):
     """A named dashboard: its tiles, their layout and the pipelines the tiles need.
 
     ``pipelines`` maps a pipeline's output dataset name to the pipeline, so a fresh
-    kernel can rebuild a chart's dataset from the source data.
+    kernel can rebuild a chart's dataset from the source data, and filters on a
+    source reach the tiles drawn from its outputs. ``engines`` holds the engine of
+    each pipeline that does not run with pandas (``duckdb`` or ``auto``).
 
     Examples
     --------
@@ -137,6 +140,10 @@ class DashboardSpec(BaseModel):
     layout: dict[str, TileLayout] = Field(default_factory=dict)
     pipelines: dict[str, Pipeline] = Field(default_factory=dict)
     filters: list[Filter] = Field(default_factory=list)
+    # Left out of the saved spec when empty, so specs without it stay as they were.
+    engines: dict[str, Engine] = Field(
+        default_factory=dict, exclude_if=lambda engines: not engines
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> DashboardSpec:

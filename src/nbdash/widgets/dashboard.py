@@ -132,6 +132,7 @@ class Dashboard(NbdashWidget):
             name=name
         )
         self._model = DashboardModel(initial, workspace)
+        self._model.notebook_pipelines = _saved_pipelines(self._saved)
         super().__init__(
             spec=initial, tiles_content=dict(self._model.contents), **kwargs
         )
@@ -386,6 +387,7 @@ class Dashboard(NbdashWidget):
             self.error = str(exc)
             return
         self._saved = value
+        self._model.notebook_pipelines = _saved_pipelines(value)
         if live is None:
             if self._model.spec.tiles:
                 self.save()
@@ -430,6 +432,12 @@ def _string(content: dict[str, Any], key: str) -> str:
         message = f"The message needs a non-empty string {key!r}; got {value!r}."
         raise SpecError(message)
     return value
+
+
+def _saved_pipelines(value: dict[str, Any]) -> dict[str, Any]:
+    # The builders' pipelines by output name; the model validates one before use.
+    pipelines = value.get("pipelines")
+    return dict(pipelines) if isinstance(pipelines, dict) else {}
 
 
 def _safe_filename(name: str) -> str:
