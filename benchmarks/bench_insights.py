@@ -2,13 +2,18 @@
 
 Columns: date (3 years), region, channel, product, customer (2,000 names), revenue,
 units, discount, cost, note (mostly missing). Time-series detectors aggregate every
-row per period; correlation, outliers and duplicate checks read a uniform sample of
-``InsightSettings.sample_rows`` (100,000) rows, outliers one of 10,000. The pass runs
-twice: the first includes importing statsmodels, scipy and scikit-learn, the second
-does not. Writes benchmarks/results/insights.json with both times and the machine's
-load average.
+row per period; correlation reads a uniform sample of ``InsightSettings.sample_rows``
+(100,000) rows, outliers one of 10,000.
 
-Run: ``.venv/bin/python benchmarks/bench_insights.py [--rows N]``.
+The table is written to a Parquet file once; each cold run is a fresh Python process
+that reads it and then times ``import nbdash.insights`` plus a first pass (so the
+imports of scipy, scikit-learn and, when a detector needs it, statsmodels count), then
+a second, warm pass in the same process. Cold runs repeat ``--runs`` times (median
+reported). Wall and CPU seconds are both given: on a shared machine the wall time
+includes waiting for a core, the CPU time is what the pass itself used. Writes
+benchmarks/results/insights.json with the load average before and after.
+
+Run: ``.venv/bin/python benchmarks/bench_insights.py [--rows N] [--runs K]``.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from nbdash.insights import InsightReport, find_insights
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -47,42 +54,92 @@ def sales(rows: int, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def timed(frame: pd.DataFrame) -> tuple[float, float, InsightReport]:
-    """Wall seconds and CPU seconds (all threads) of one full pass, and its report.
+def child(path: str) -> None:
+    """One fresh process: read the table, then time import + first pass, and a second.
 
-    On a shared machine the wall time includes waiting for a core; the CPU time is
-    what the pass itself used.
+    Prints one JSON line. ``process_cpu`` is the CPU time of the whole process so far
+    (interpreter start, pandas and the Parquet read included).
     """
+    frame = pd.read_parquet(path)
     started, cpu = time.perf_counter(), time.process_time()
+    from nbdash.insights import find_insights
+
+    imported = time.perf_counter() - started
     report = find_insights(frame, name="sales")
-    return time.perf_counter() - started, time.process_time() - cpu, report
+    cold = (time.perf_counter() - started, time.process_time() - cpu)
+
+    started, cpu = time.perf_counter(), time.process_time()
+    find_insights(frame, name="sales")
+    warm = (time.perf_counter() - started, time.process_time() - cpu)
+    heavy = ("scipy.stats", "sklearn", "statsmodels")
+    result = {
+        "cold_wall": cold[0],
+        "cold_cpu": cold[1],
+        "import_nbdash_wall": imported,
+        "warm_wall": warm[0],
+        "warm_cpu": warm[1],
+        "process_cpu": time.process_time(),
+        "loaded": [name for name in heavy if name in sys.modules],
+        "insights": [item.sentence for item in report.insights],
+        "skipped": report.skipped,
+    }
+    print(json.dumps(result))
+
+
+def cold_run(path: Path) -> dict[str, object]:
+    """Run :func:`child` in a fresh interpreter, with its wall time spawn to exit."""
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process_wall"] = time.perf_counter() - started
+    return result
+
+
+def median_of(runs: list[dict[str, object]], key: str) -> float:
+    return round(statistics.median(float(run[key]) for run in runs), 2)  # type: ignore[arg-type]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3, help="cold processes to run")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+
     frame = sales(args.rows)
-    load = os.getloadavg()[0]
-    cold = timed(frame)
-    warm = timed(frame)
-    report = warm[2]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sales.parquet"
+        frame.to_parquet(path)
+        load_before = os.getloadavg()[0]
+        runs = [cold_run(path) for _ in range(args.runs)]
+        load_after = os.getloadavg()[0]
+
+    keys = ("cold_wall", "cold_cpu", "warm_wall", "warm_cpu", "import_nbdash_wall")
     result = {
         "rows": len(frame),
         "columns": frame.shape[1],
-        "seconds_first_pass": round(cold[0], 2),
-        "seconds_second_pass": round(warm[0], 2),
-        "cpu_seconds_first_pass": round(cold[1], 2),
-        "cpu_seconds_second_pass": round(warm[1], 2),
-        "load_average_1min": round(load, 1),
+        "runs": args.runs,
+        **{f"{key}_median": median_of(runs, key) for key in keys},
+        "process_wall_median": median_of(runs, "process_wall"),
+        "process_cpu_median": median_of(runs, "process_cpu"),
+        "load_average_1min_before": round(load_before, 1),
+        "load_average_1min_after": round(load_after, 1),
         "cpus": os.cpu_count(),
-        "insights": len(report.insights),
-        "skipped": report.skipped,
+        "heavy_modules_loaded": runs[0]["loaded"],
+        "per_run": [{k: v for k, v in r.items() if k != "insights"} for r in runs],
+        "insights": runs[0]["insights"],
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "insights.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result))
-    print(report.to_text())
+    print(json.dumps({k: v for k, v in result.items() if k != "per_run"}, indent=1))
 
 
 if __name__ == "__main__":

@@ -121,16 +121,16 @@ def _trend(
     values = y.to_numpy(dtype="float64")
     values = values - _cycle(y)
     t = np.arange(len(values), dtype="float64")
-    slope, p_slope = _hac_pvalue(values, t)
-    _, p_diff = _hac_pvalue(np.diff(values), None)
-    start, end = (
-        values.mean() - slope * t.mean(),
-        values.mean() + slope * (t[-1] - t.mean()),
-    )
+    slope, intercept = np.polyfit(t, values, 1)
+    start, end = float(intercept), float(intercept + slope * t[-1])
     size = end - start
     level = max(abs(start), abs(values).mean(), 1e-12)
-    alpha = context.settings.significance
-    if max(p_slope, p_diff) >= alpha or abs(size) / level < MIN_RELATIVE_TREND:
+    # The size is checked first: most measures have no trend worth a sentence, and
+    # then statsmodels and scipy.stats (about a second of imports) are not loaded.
+    if abs(size) / level < MIN_RELATIVE_TREND:
+        return None
+    p_value = _trend_pvalue(values, t, context.settings.significance)
+    if p_value is None:
         return None
 
     money = fmt.is_money(series.measure)
@@ -153,14 +153,24 @@ def _trend(
         "end": y.index[-1],
         "fitted_start": start,
         "fitted_end": end,
-        "slope_per_period": slope,
-        "p_value": max(p_slope, p_diff),
+        "slope_per_period": float(slope),
+        "p_value": p_value,
         "periods": len(values),
         "grain": series.grain,
         "aggregation": series.how,
     }
     score = 0.45 + min(0.35, abs(size) / level / 2)
     return Insight("trend", sentence, score, evidence, _chart(context, series))
+
+
+def _trend_pvalue(values: np.ndarray, t: np.ndarray, alpha: float) -> float | None:
+    """The larger p-value of the slope and of the mean first difference (HAC), or
+    None when either is not under ``alpha`` (the second test is skipped then)."""
+    _, p_slope = _hac_pvalue(values, t)
+    if p_slope >= alpha:
+        return None
+    _, p_diff = _hac_pvalue(np.diff(values), None)
+    return None if p_diff >= alpha else max(p_slope, p_diff)
 
 
 def change(context: Context) -> list[Insight]:
@@ -341,7 +351,10 @@ def anomalies(context: Context) -> list[Insight]:
         values = series.values.interpolate().dropna()
         if len(values) < 10:
             raise Skip(f"{measure}: fewer than 10 periods, too few to judge anomalies.")
-        if has_unit_root(values):
+        items = detect_anomalies(values)
+        # The unit-root test runs only on a measure with candidates: with none, its
+        # answer would change nothing (and statsmodels need not be loaded).
+        if items and has_unit_root(values):
             # A random walk leaves its usual range by itself: nothing in it is unusual
             # enough to call an anomaly with confidence. The other measures go on.
             context.note(
@@ -349,7 +362,6 @@ def anomalies(context: Context) -> list[Insight]:
                 "rejected), so no anomalies are claimed for it."
             )
             continue
-        items = detect_anomalies(values)
         found += [_anomaly_insight(context, series, item) for item in items]
     return found
 
@@ -456,8 +468,6 @@ def _season(
 
     Monthly sums are compared per day, so February is not low for being short.
     """
-    from scipy import stats  # type: ignore[import-untyped]
-
     raw = (
         series.per_day()
         if series.how == "sum" and series.unequal_periods
@@ -473,12 +483,15 @@ def _season(
     if groups.ngroups < period or groups.size().min() < 2:
         return []
 
-    _, p = stats.kruskal(*[g.dropna().to_numpy() for _, g in groups])
     profile = groups.median()
     mean_level = float(level.mean())
-    if p >= context.settings.significance or not _season_is_large(
-        series, detrended, profile, phases, mean_level
-    ):
+    # Size first: a cycle too small to mention needs no test (nor scipy.stats).
+    if not _season_is_large(series, detrended, profile, phases, mean_level):
+        return []
+    from scipy import stats  # type: ignore[import-untyped]
+
+    _, p = stats.kruskal(*[g.dropna().to_numpy() for _, g in groups])
+    if p >= context.settings.significance:
         return []
     return [_season_insight(context, series, profile, mean_level, cycle, float(p))]
 
