@@ -384,3 +384,37 @@ def test_html_export_is_a_whole_page_with_markup_as_text(
 
     path = tmp_path / "d.html"
     assert dash.to_html(path) == path.read_text(encoding="utf-8")
+
+
+def test_source_filter_message_redraws_a_tile_on_a_builder_output(
+    sales_workspace: Workspace, sales_frame: pd.DataFrame, bridge: NotebookBridge
+) -> None:
+    from nbdash.widgets.builder import TransformBuilder
+
+    builder = TransformBuilder("sales", "by_product", sales_workspace, bridge=bridge)
+    builder.engine = "duckdb"
+    builder.pipeline = {
+        "source": "sales",
+        "output": "by_product",
+        "steps": [
+            {
+                "kind": "group",
+                "by": ["product"],
+                "aggregations": [{"column": "revenue", "func": "sum", "name": "sum"}],
+            }
+        ],
+    }
+    builder._dispatch(builder, {"kind": "apply", "id": "a", "output": "by_product"}, [])
+    dash = Dashboard("derived", sales_workspace, bridge=bridge)
+    dash.add_table("by_product", tile_id="products")
+    dash.add_filter("sales", "region", tile_id="region")
+
+    reply = send(dash, {"kind": "set_filter", "id": "1", "filter": "region",
+                        "values": ["North"]})  # fmt: skip
+
+    assert reply["result"] == {"active": True}
+    north = sales_frame[sales_frame["region"] == "North"]
+    expected = north.groupby("product")["revenue"].sum()
+    table = dash.tiles_content["products"]["table"]
+    assert dict(table["rows"]) == expected.to_dict()
+    assert dash.spec.engines == {"by_product": "duckdb"}
