@@ -172,3 +172,83 @@ def test_exported_html_opens_from_a_file_with_charts_drawn(
         )
     finally:
         offline.close()
+
+
+DERIVED_CELL = """
+import pandas as pd
+import nbdash
+from nbdash.charts import ChartSpec
+from nbdash.transform import Pipeline
+from nbdash.workspace import Workspace
+
+ws = Workspace()
+ws.put("sales", pd.DataFrame({
+    "region": ["North", "South", "North", "East", "South", "East"],
+    "product": ["Tea", "Tea", "Coffee", "Coffee", "Cake", "Cake"],
+    "revenue": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+}))
+# What a TransformBuilder's apply leaves: the output, with its pipeline in the meta.
+pipe = Pipeline(source="sales", output="by_product", steps=[{
+    "kind": "group", "by": ["product"],
+    "aggregations": [{"column": "revenue", "func": "sum", "name": "revenue"}]}])
+ws.put("by_product", pipe.run(ws), meta={"pipeline": pipe.model_dump(mode="json")})
+dash = nbdash.Dashboard("derived", workspace=ws)
+dash.add_chart(ChartSpec(kind="bar", dataset="sales", x="region", y="revenue"),
+               title="Revenue by region (orders)", tile_id="by_region")
+dash.add_chart(ChartSpec(kind="bar", dataset="by_product", x="product", y="revenue"),
+               title="Revenue by product (pipeline output)", tile_id="by_product")
+dash.add_filter("sales", "region", tile_id="region", label="Region")
+dash
+"""
+
+# The bars plotly drew on the derived tile, as {category: height}.
+DERIVED_BARS = """
+() => {
+  const chart = document.querySelector(
+    '.nbdash-dashboard .grid-stack-item[gs-id="by_product"] .nbdash-chart');
+  const trace = chart && chart._fullData && chart._fullData[0];
+  if (!trace) return null;
+  const x = Array.from(trace.x), y = Array.from(trace.y);
+  return Object.fromEntries(x.map((key, i) => [String(key), Number(y[i])]));
+}
+"""
+
+
+def _derived_bars_after(page: Any, before: Any) -> dict[str, float]:
+    page.wait_for_function(
+        f"(before) => JSON.stringify(({DERIVED_BARS})()) !== JSON.stringify(before)",
+        arg=before,
+    )
+    page.wait_for_timeout(300)
+    return page.evaluate(DERIVED_BARS)
+
+
+def test_source_filter_and_cross_filter_redraw_a_chart_on_a_pipeline_output(
+    lab_server: Server, notebook_dir: Path, page: Any
+) -> None:
+    write_notebook(notebook_dir / "derived.ipynb", [("code", DERIVED_CELL)])
+    open_notebook(page, lab_server, "derived.ipynb")
+    run_all_cells(page)
+    for chart in ("by_region", "by_product"):
+        _tile(page, chart).locator('.nbdash-chart[data-drawn="true"]').wait_for()
+    start = page.evaluate(DERIVED_BARS)
+    assert start == {"Cake": 110.0, "Coffee": 70.0, "Tea": 30.0}
+
+    # North orders by hand: Tea 10, Coffee 30.
+    _tile(page, "region").get_by_label("North").check()
+    assert _derived_bars_after(page, start) == {"Coffee": 30.0, "Tea": 10.0}
+    assert _tile(page, "region").locator(".nbdash-tile-note").count() == 0
+    page.screenshot(
+        path=str(SCREENSHOTS / "dashboard_derived_filtered.png"), full_page=True
+    )
+
+    page.locator(".nbdash-applied").get_by_role("button", name="Clear filters").click()
+    assert _derived_bars_after(page, {"Coffee": 30.0, "Tea": 10.0}) == start
+
+    # Click the East bar (East 100 is the tallest, so first): Coffee 40, Cake 60.
+    east = _tile(page, "by_region").locator(".bars .point").nth(0).bounding_box()
+    page.mouse.click(east["x"] + east["width"] / 2, east["y"] + east["height"] - 3)
+    assert _derived_bars_after(page, start) == {"Cake": 60.0, "Coffee": 40.0}
+    page.screenshot(
+        path=str(SCREENSHOTS / "dashboard_derived_cross_filtered.png"), full_page=True
+    )
