@@ -336,3 +336,41 @@ def test_fresh_kernel_rebuilds_a_chain_and_filters_it(orders: pd.DataFrame) -> N
     assert shown["product"].tolist() == ["Tea"]
     assert shown["margin"].tolist() == pytest.approx([tea["revenue"].sum() * 0.25])
     assert set(fresh.names()) == {"orders", "big_orders", "by_product"}
+
+
+@pytest.mark.slow
+def test_headless_run_draws_the_saved_source_filter_on_a_derived_tile(
+    orders: pd.DataFrame, tmp_path: Any
+) -> None:
+    import json
+
+    import nbformat
+
+    from nbdash.publish import run_notebook
+
+    saved = DashboardModel(DashboardSpec(name="shop"), _workspace(orders, BY_DAY))
+    saved.add_table("by_day", tile_id="days")
+    saved.add_filter("orders", "region", tile_id="region")
+    saved.set_filter("region", values=["South"])
+    orders.to_parquet(tmp_path / "orders.parquet")
+
+    # A fresh kernel: the source is loaded, the saved spec rebuilds and filters.
+    cells = [
+        "path = 'orders.parquet'",
+        "import nbdash, pandas as pd\n"
+        "nbdash.workspace().put('orders', pd.read_parquet(path))\n"
+        "dash = nbdash.Dashboard('shop')\ndash",
+        "import json\nprint(json.dumps(dash.model.contents['days']['table']['rows']))",
+    ]
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python"}
+    notebook.metadata["nbdash"] = saved.spec.to_metadata()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(notebook, tmp_path / "shop.ipynb")
+
+    output = run_notebook(tmp_path / "shop.ipynb", tmp_path / "shop.out.ipynb")
+
+    printed = nbformat.read(output, as_version=4).cells[-1].outputs[0]["text"]
+    shown = {day: round(value, 9) for day, value in json.loads(printed)}
+    assert shown == _by_day(orders[orders["region"] == "South"])
