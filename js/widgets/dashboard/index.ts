@@ -115,6 +115,9 @@ function drawContent(view: TileView, content: TileContent | undefined, actions: 
   else if (content.insights) drawInsights(view.body, content.insights);
   else if (content.filter) drawFilter(view.body, content.filter, actions);
   else if (content.text !== undefined) drawText(view.body, content.text);
+  // A filter that could not reach this tile (its column is gone) is named above the body.
+  view.frame.querySelector(":scope > .nbdash-tile-unfiltered")?.remove();
+  if (content?.note) view.body.before(h("div", { className: "nbdash-tile-note nbdash-tile-unfiltered", text: content.note, attrs: { style: "padding: 2px 8px" } }));
 }
 
 function hasFigures(model: AnyModel): boolean {

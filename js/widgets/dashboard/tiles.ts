@@ -53,6 +53,8 @@ export interface TileContent {
   insights?: InsightsContent;
   filter?: FilterContent;
   error?: string;
+  // A chart or table tile that a filter could not reach says so.
+  note?: string;
 }
 
 export interface TileActions {
