@@ -252,3 +252,28 @@ def test_source_filter_and_cross_filter_redraw_a_chart_on_a_pipeline_output(
     page.screenshot(
         path=str(SCREENSHOTS / "dashboard_derived_cross_filtered.png"), full_page=True
     )
+
+
+def test_tile_says_when_a_filter_column_is_gone_from_its_source(
+    lab_server: Server, notebook_dir: Path, page: Any
+) -> None:
+    cell = DERIVED_CELL.replace(
+        "\ndash\n",
+        # The filter is set, then next month's orders arrive without a region column.
+        "\ndash.set_filter('region', values=['North'])\n"
+        "ws.put('sales', ws.get('sales').drop(columns='region'))\ndash\n",
+    )
+    write_notebook(notebook_dir / "gone.ipynb", [("code", cell)])
+    open_notebook(page, lab_server, "gone.ipynb")
+    run_all_cells(page)
+    _tile(page, "by_product").locator('.nbdash-chart[data-drawn="true"]').wait_for()
+
+    # All rows (nothing to filter by), and the tile says which filter missed it.
+    assert page.evaluate(DERIVED_BARS) == {"Cake": 110.0, "Coffee": 70.0, "Tea": 30.0}
+    note = _tile(page, "by_product").locator(".nbdash-tile-unfiltered")
+    assert note.inner_text() == (
+        "Not filtered by Region ('sales' has no column 'region')."
+    )
+    page.screenshot(
+        path=str(SCREENSHOTS / "dashboard_derived_unfiltered.png"), full_page=True
+    )
