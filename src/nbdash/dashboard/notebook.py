@@ -225,7 +225,7 @@ class NotebookBridge:
             self._waiting[msg_id] = callback
 
     def insert_cell(self, source: str) -> bool:
-        """Ask the notebook to insert a code cell holding ``source`` below the active one.
+        """Ask the notebook to insert a code cell of ``source`` below the active cell.
 
         Returns whether the request could be sent; the front end validates it and
         replies (an error reply is logged as a warning).
