@@ -383,3 +383,20 @@ def test_headless_run_draws_the_saved_source_filter_on_a_derived_tile(
     rows = json.loads(printed)
     shown = {day: float(text.replace(",", "")) for day, text in rows}
     assert shown == _by_day(orders[orders["region"] == "South"])
+
+
+def test_results_over_the_memory_budget_are_not_kept(orders: pd.DataFrame) -> None:
+    from nbdash.dashboard.flow import FilterFlow
+
+    model = DashboardModel(DashboardSpec(name="shop"), _workspace(orders, BY_DAY))
+    model.add_table("by_day", tile_id="days")
+    model.add_filter("orders", "region", tile_id="region")
+    model.set_filter("region", values=["East"])
+    spec = model.spec
+
+    roomy, tight = FilterFlow(model.workspace), FilterFlow(model.workspace, budget=1)
+    for flow in (roomy, tight):
+        first = flow.rows(spec, "by_day").frame
+        again = flow.rows(spec, "by_day").frame
+        pd.testing.assert_frame_equal(first, again)
+    assert (roomy.runs, tight.runs) == (1, 2)

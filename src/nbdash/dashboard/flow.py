@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 CACHE_SIZE = 32
 """How many filtered pipeline results a dashboard keeps."""
 
+CACHE_BYTES = 256 * 1024**2
+"""The most memory those results may hold; the least recently used go first."""
+
 
 @dataclass(frozen=True)
 class TileRows:
@@ -54,6 +57,13 @@ class TileRows:
 class _State:
     key: Hashable
     filtered: bool
+
+
+@dataclass(frozen=True)
+class _Entry:
+    frame: pd.DataFrame
+    unreached: tuple[Filter, ...]
+    size: int
 
 
 class FilterFlow:
@@ -85,10 +95,13 @@ class FilterFlow:
     [4]
     """
 
-    def __init__(self, workspace: Workspace, size: int = CACHE_SIZE) -> None:
+    def __init__(
+        self, workspace: Workspace, size: int = CACHE_SIZE, budget: int = CACHE_BYTES
+    ) -> None:
         self.workspace = workspace
         self._size = size
-        self._cache: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
+        self._budget = budget
+        self._cache: OrderedDict[Hashable, _Entry] = OrderedDict()
         self.runs = 0
         """How many times a pipeline ran on filtered rows (cache misses)."""
 
@@ -151,18 +164,22 @@ class FilterFlow:
         state = self._state(spec, dataset, tile_id, trail)
         if not state.filtered:
             return self.workspace.get(dataset), ()
-
-        above = self._rows(spec, pipeline.source, tile_id, (*trail, dataset))
         cached = self._cache.get(state.key)
         if cached is not None:
             self._cache.move_to_end(state.key)
-            return cached, above.unreached
+            return cached.frame, cached.unreached
 
+        above = self._rows(spec, pipeline.source, tile_id, (*trail, dataset))
         frame = self._run(spec, dataset, pipeline, above.frame)
-        self._cache[state.key] = frame
-        while len(self._cache) > self._size:
-            self._cache.popitem(last=False)
+        self._remember(state.key, _Entry(frame, above.unreached, _size_of(frame)))
         return frame, above.unreached
+
+    def _remember(self, key: Hashable, entry: _Entry) -> None:
+        self._cache[key] = entry
+        used = sum(item.size for item in self._cache.values())
+        while len(self._cache) > self._size or (used > self._budget and self._cache):
+            _, dropped = self._cache.popitem(last=False)
+            used -= dropped.size
 
     def _run(
         self,
@@ -217,6 +234,11 @@ class FilterFlow:
         engine = spec.engines.get(dataset, "pandas")
         recipe = (pipeline.model_dump_json(), engine, others)
         return _State((dataset, recipe, above.key, own), True)
+
+
+def _size_of(frame: pd.DataFrame) -> int:
+    # Shallow: text columns count their pointers only, a lower bound that is cheap.
+    return int(frame.memory_usage(index=True, deep=False).sum())
 
 
 def _pipeline(
