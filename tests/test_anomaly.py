@@ -1,4 +1,4 @@
-"""Anomaly detector: a level that goes back where it was is one event, not two."""
+"""Anomaly detector: returns of a level, records among equal bursts, weak echoes."""
 
 from __future__ import annotations
 
@@ -58,3 +58,50 @@ def test_second_shift_to_a_new_level_is_kept():
     )
     assert [kind for _, kind in shifts] == ["shift up", "shift down"]
     assert abs(shifts[0][0] - START) <= 6 and abs(shifts[1][0] - END) <= 6
+
+
+def bursts(tall_from: int) -> pd.Series:
+    """A flat level with a burst every 40 hours: +100 until ``tall_from``, +250
+    after it, so the first tall burst is the only one of a new size. No noise, so
+    equal bursts score exactly alike."""
+    x = np.full(HOURS, 50.0)
+    for hour in range(20, HOURS, 40):
+        x[hour] += 100.0 if hour < tall_from else 250.0
+    index = pd.date_range("2024-01-01", periods=HOURS, freq="h")
+    return pd.Series(x, index=index)
+
+
+def test_first_burst_of_a_new_size_is_a_record():
+    found = detect_anomalies(bursts(tall_from=300))
+    # Eleven tall bursts: none stands out from the others, but the first goes past
+    # every earlier value by far.
+    assert [(item.position, item.kind, item.record) for item in found] == [
+        (300, "spike", True)
+    ]
+
+
+def test_no_record_while_the_usual_extremes_are_still_unseen():
+    # Tall bursts from hour 60, inside the warm-up (the first 15%): none is a
+    # record, and seventeen equal ones are not news.
+    assert detect_anomalies(bursts(tall_from=60)) == []
+
+
+def test_weak_echoes_of_a_huge_spike_are_not_reported():
+    x = hourly({})
+    x.iloc[300] += 500.0
+    for hour in (100, 500, 600):
+        x.iloc[hour] += 9.0
+    found = detect_anomalies(x)
+    assert [(item.position, item.kind) for item in found] == [(300, "spike")]
+
+
+def test_record_is_said_in_the_insight():
+    from nbdash.insights import find_insights
+
+    series = bursts(tall_from=300)
+    frame = pd.DataFrame({"time": series.index, "load": series.to_numpy()})
+    report = find_insights(frame, {"kinds": ["anomaly"]}, name="servers")
+    [item] = report.insights
+    assert item.evidence["record"] is True
+    assert item.evidence["at"] == "2024-01-13T12:00:00"
+    assert item.sentence.endswith("; never this far above the usual before.")

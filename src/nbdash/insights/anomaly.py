@@ -17,11 +17,19 @@ window of it are dropped too.
 Candidates closer than a merge gap are one event (the strongest is kept). An event
 is reported when its z-score is at least :data:`MIN_Z` (:data:`SHIFT_Z` for a
 shift) and it stands out from the series' own events of the same view: at least
-:data:`MIN_RELATIVE` times the median score of that view's ten strongest events. So
-a series full of equal spikes reports none of them, and a single spike in a calm
-series is reported. One parameter set serves every series (chosen on the whole NAB
-corpus, ``benchmarks/bench_nab.py``, so its figures there are not out-of-sample; the
-return rule was designed looking at the series of half A only).
+:data:`MIN_RELATIVE` times the median score of that view's ten strongest events, and
+at least :data:`MIN_SHARE_OF_TOP` of the strongest one. So a series full of equal
+spikes reports none of them, and a single spike in a calm series is reported.
+
+A spike or dip that goes past every earlier residual by a wide margin (a record:
+:data:`RECORD_MARGIN` times the previous record's distance from the centre, after a
+warm-up of :data:`RECORD_WARMUP` of the series) is reported even among equal ones:
+the first burst of a new size is news, the ones after it are not.
+
+One parameter set serves every series (chosen on the whole NAB corpus,
+``benchmarks/bench_nab.py``, so its figures there are not out-of-sample; the return
+rule, the record rule and :data:`MIN_SHARE_OF_TOP` were designed and tuned looking at
+the series of half A only, half B held out).
 """
 
 from __future__ import annotations
@@ -43,6 +51,9 @@ SHIFT_EFFECT = 2.0
 LOCAL_WINDOW = 300
 MAX_ANOMALIES = 6
 RETURN_TOLERANCE = 0.5
+MIN_SHARE_OF_TOP = 0.05
+RECORD_MARGIN = 0.5
+RECORD_WARMUP = 0.15
 _REFERENCE_EVENTS = 10
 MAD_TO_SIGMA = 1.4826
 
@@ -57,6 +68,8 @@ class Anomaly:
     value: float
     expected: float
     score: float
+    record: bool = False
+    """Whether it went past every earlier value (trend and cycle removed) by far."""
 
 
 def seasonal_period(index: pd.DatetimeIndex) -> int | None:
@@ -191,22 +204,61 @@ def detect_anomalies(
         for view in (residual_view, local_view)
     ]
 
-    chosen = [item for view in views for item in _outstanding(view)]
+    records = _records(residual, period)
+    chosen = [item for view in views for item in _outstanding(view, records, gap)]
     chosen.sort(key=lambda pair: -pair[0])
     kept = _strongest([item for _, item in chosen], gap, ordered=True)
     return kept[:limit]
 
 
-def _outstanding(view: list[Anomaly]) -> list[tuple[float, Anomaly]]:
-    """(relative score, event) of the events that stand out from their view."""
+def _outstanding(
+    view: list[Anomaly], records: np.ndarray, gap: int
+) -> list[tuple[float, Anomaly]]:
+    """(relative score, event) of the events that stand out from their view.
+
+    ``records`` holds the signed positions of record points (+ highs, - lows); a
+    spike or dip within ``gap`` of one is kept whatever its relative score.
+    """
     scores = [item.score for item in view[:_REFERENCE_EVENTS]]
     scores += [CANDIDATE_Z] * (_REFERENCE_EVENTS - len(scores))
     reference = float(np.median(scores))
-    return [
-        (item.score / reference, item)
-        for item in view
-        if item.score >= _least_z(item) and item.score / reference >= MIN_RELATIVE
-    ]
+    # A far weaker echo of a huge event is not news beside it.
+    least = MIN_SHARE_OF_TOP * view[0].score if view else 0.0
+    found = []
+    for item in view:
+        relative = item.score / reference
+        if item.score < max(_least_z(item), least):
+            continue
+        item.record = _is_record(item, records, gap)
+        if relative >= MIN_RELATIVE or item.record:
+            found.append((max(relative, MIN_RELATIVE), item))
+    return found
+
+
+def _records(residual: np.ndarray, period: int | None) -> np.ndarray:
+    """Signed positions (+ for highs, - for lows) where the residual passes its
+    earlier extreme by :data:`RECORD_MARGIN` times that extreme's distance from the
+    median. None before the warm-up: :data:`RECORD_WARMUP` of the series and two
+    cycles, so the usual extremes have been seen once."""
+    start = max(int(len(residual) * RECORD_WARMUP), 2 * (period or 0), 10)
+    if len(residual) <= start:
+        return np.array([], dtype=int)
+    found = []
+    for sign in (1, -1):
+        x = sign * (residual - np.median(residual))
+        before = np.maximum.accumulate(x)[start - 1 : -1]
+        ahead = x[start:] - before
+        passed = (before > 0) & (ahead >= RECORD_MARGIN * np.maximum(before, 0))
+        found.append(sign * (start + np.flatnonzero(passed)))
+    return np.concatenate(found)
+
+
+def _is_record(item: Anomaly, records: np.ndarray, gap: int) -> bool:
+    if item.kind not in ("spike", "dip") or len(records) == 0:
+        return False
+    sign = 1 if item.kind == "spike" else -1
+    near = records[np.sign(records) == sign] * sign
+    return bool(np.any(np.abs(near - item.position) <= gap))
 
 
 def _least_z(item: Anomaly) -> float:

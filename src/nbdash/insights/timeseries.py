@@ -391,6 +391,9 @@ def _anomaly_insight(context: Context, series: TimeSeries, item: Anomaly) -> Ins
         )
         if not times:
             sentence = f"{name} {verb} on {when} ({value} against {expected} {usual})."
+        if item.record:
+            side = "above" if item.kind == "spike" else "below"
+            sentence = sentence[:-1] + f"; never this far {side} the usual before."
     else:
         verb = "rose" if item.kind == "shift up" else "dropped"
         sentence = (
@@ -404,6 +407,7 @@ def _anomaly_insight(context: Context, series: TimeSeries, item: Anomaly) -> Ins
         "value": item.value,
         "expected": item.expected,
         "robust_z": item.score,
+        "record": item.record,
         "grain": series.grain,
     }
     score = 0.5 + min(0.4, item.score / 40)
