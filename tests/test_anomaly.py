@@ -75,8 +75,8 @@ def test_first_burst_of_a_new_size_is_a_record():
     found = detect_anomalies(bursts(tall_from=300))
     # Eleven tall bursts: none stands out from the others, but the first goes past
     # every earlier value by far.
-    assert [(item.position, item.kind, item.record) for item in found] == [
-        (300, "spike", True)
+    assert [(item.position, item.kind, item.reason) for item in found] == [
+        (300, "spike", "record")
     ]
 
 
@@ -102,6 +102,45 @@ def test_record_is_said_in_the_insight():
     frame = pd.DataFrame({"time": series.index, "load": series.to_numpy()})
     report = find_insights(frame, {"kinds": ["anomaly"]}, name="servers")
     [item] = report.insights
-    assert item.evidence["record"] is True
+    assert item.evidence["reason"] == "record"
     assert item.evidence["at"] == "2024-01-13T12:00:00"
     assert item.sentence.endswith("; never this far above the usual before.")
+
+
+def spike_train(positions: list[int]) -> pd.Series:
+    """A flat level with equal spikes of +100 at ``positions`` (hours)."""
+    x = np.full(HOURS, 50.0)
+    x[positions] += 100.0
+    index = pd.date_range("2024-01-01", periods=HOURS, freq="h")
+    return pd.Series(x, index=index)
+
+
+def test_extra_beat_in_a_regular_rhythm_is_reported():
+    # Every 30 hours (out of step with the day, so the daily cycle cannot hold
+    # them), plus one 15 hours after the beat at hour 350.
+    beats = list(range(20, HOURS, 30))
+    found = detect_anomalies(spike_train([*beats, 365]))
+    assert [(item.position, item.kind, item.reason) for item in found] == [
+        (365, "spike", "off rhythm")
+    ]
+
+
+def test_irregular_spikes_have_no_rhythm_to_break():
+    rng = np.random.default_rng(8)
+    gaps = rng.integers(5, 60, 40)
+    positions = [int(p) for p in np.cumsum(gaps) if p < HOURS]
+    found = detect_anomalies(spike_train(positions))
+    assert not [item for item in found if item.reason == "off rhythm"]
+
+
+def test_extra_beat_is_said_in_the_insight():
+    from nbdash.insights import find_insights
+
+    series = spike_train([*range(20, HOURS, 30), 365])
+    frame = pd.DataFrame({"time": series.index, "load": series.to_numpy()})
+    report = find_insights(frame, {"kinds": ["anomaly"]}, name="servers")
+    [item] = report.insights
+    assert item.evidence["reason"] == "off rhythm"
+    assert item.sentence.endswith(
+        "; an extra one, out of step with its regular rhythm."
+    )

@@ -24,12 +24,14 @@ spikes reports none of them, and a single spike in a calm series is reported.
 A spike or dip that goes past every earlier residual by a wide margin (a record:
 :data:`RECORD_MARGIN` times the previous record's distance from the centre, after a
 warm-up of :data:`RECORD_WARMUP` of the series) is reported even among equal ones:
-the first burst of a new size is news, the ones after it are not.
+the first burst of a new size is news, the ones after it are not. So is an extra
+beat in a regular rhythm of similar spikes (:func:`_rhythm_breaks`): a nightly job
+that ran twice.
 
 One parameter set serves every series (chosen on the whole NAB corpus,
 ``benchmarks/bench_nab.py``, so its figures there are not out-of-sample; the return
-rule, the record rule and :data:`MIN_SHARE_OF_TOP` were designed and tuned looking at
-the series of half A only, half B held out).
+rule, the record and rhythm rules and :data:`MIN_SHARE_OF_TOP` were designed and
+tuned looking at the series of half A only, half B held out).
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ RETURN_TOLERANCE = 0.5
 MIN_SHARE_OF_TOP = 0.05
 RECORD_MARGIN = 0.5
 RECORD_WARMUP = 0.15
+RHYTHM_BEATS = 8
+RHYTHM_SHARE = 0.5
+RHYTHM_SPREAD = 0.15
+RHYTHM_EARLY = 0.5
 _REFERENCE_EVENTS = 10
 MAD_TO_SIGMA = 1.4826
 
@@ -68,8 +74,10 @@ class Anomaly:
     value: float
     expected: float
     score: float
-    record: bool = False
-    """Whether it went past every earlier value (trend and cycle removed) by far."""
+    reason: Literal["outstanding", "record", "off rhythm"] = "outstanding"
+    """Why it is news: it stands out from the series' other events, it went past
+    every earlier value by far (trend and cycle removed), or it broke a regular
+    rhythm of equal spikes."""
 
 
 def seasonal_period(index: pd.DatetimeIndex) -> int | None:
@@ -206,6 +214,10 @@ def detect_anomalies(
 
     records = _records(residual, period)
     chosen = [item for view in views for item in _outstanding(view, records, gap)]
+    chosen += [
+        (MIN_RELATIVE, item)
+        for item in _rhythm_breaks(values, expected, residual, period)
+    ]
     chosen.sort(key=lambda pair: -pair[0])
     kept = _strongest([item for _, item in chosen], gap, ordered=True)
     return kept[:limit]
@@ -229,8 +241,9 @@ def _outstanding(
         relative = item.score / reference
         if item.score < max(_least_z(item), least):
             continue
-        item.record = _is_record(item, records, gap)
-        if relative >= MIN_RELATIVE or item.record:
+        if _is_record(item, records, gap):
+            item.reason = "record"
+        if relative >= MIN_RELATIVE or item.reason == "record":
             found.append((max(relative, MIN_RELATIVE), item))
     return found
 
@@ -413,3 +426,70 @@ def _peaks(
         )
         strength[max(0, position - width) : position + width] = 0
     return found
+
+
+def _rhythm_breaks(
+    values: pd.Series, expected: np.ndarray, residual: np.ndarray, period: int | None
+) -> list[Anomaly]:
+    """Spikes (or dips) that come early in a regular rhythm of similar ones.
+
+    Beats are the residual's runs past :data:`MIN_Z` that reach at least
+    :data:`RHYTHM_SHARE` of the typical strong one (flags within a fiftieth of a
+    cycle are one beat). With at least :data:`RHYTHM_BEATS` beats whose spacing
+    varies by at most :data:`RHYTHM_SPREAD` of its median (MAD), a beat at most
+    :data:`RHYTHM_EARLY` of that spacing after the previous one is an extra beat: a
+    nightly job that ran twice, spikes that came twice as often.
+    """
+    z = (residual - np.median(residual)) / robust_scale(residual)
+    found: list[Anomaly] = []
+    for sign in (1.0, -1.0):
+        beats = _beats(sign * z, max(2, (period or 0) // 48))
+        if len(beats) < RHYTHM_BEATS:
+            continue
+        spacing = np.diff(beats)
+        usual = float(np.median(spacing))
+        if np.median(np.abs(spacing - usual)) > RHYTHM_SPREAD * usual:
+            continue
+        kind: Literal["spike", "dip"] = "spike" if sign > 0 else "dip"
+        for position in _extra_beats(beats, RHYTHM_EARLY * usual):
+            found.append(
+                Anomaly(
+                    pd.Timestamp(values.index[position]),
+                    int(position),
+                    kind,
+                    float(values.iloc[position]),
+                    float(expected[position]),
+                    float(abs(z[position])),
+                    "off rhythm",
+                )
+            )
+    return found
+
+
+def _extra_beats(beats: np.ndarray, early: float) -> list[int]:
+    """Beats at most ``early`` after the last regular beat; the beat after an
+    extra one is measured from the regular beat before it, so it is on time."""
+    extra, last = [], int(beats[0])
+    for position in beats[1:]:
+        if position - last <= early:
+            extra.append(int(position))
+        else:
+            last = int(position)
+    return extra
+
+
+def _beats(z: np.ndarray, within: int) -> np.ndarray:
+    """Positions of the strong runs of ``z`` past MIN_Z (the peak of each); a run
+    spans at most ``within`` points after its first flag."""
+    flagged = np.flatnonzero(z >= MIN_Z)
+    runs: list[list[int]] = []
+    for position in flagged:
+        if not runs or position - runs[-1][0] > within:
+            runs.append([])
+        runs[-1].append(int(position))
+    peaks = np.array([run[int(np.argmax(z[run]))] for run in runs], dtype=int)
+    if len(peaks) == 0:
+        return peaks
+    typical = float(np.median(np.sort(z[peaks])[::-1][:_REFERENCE_EVENTS]))
+    strong: np.ndarray = peaks[z[peaks] >= RHYTHM_SHARE * typical]
+    return strong

@@ -391,9 +391,7 @@ def _anomaly_insight(context: Context, series: TimeSeries, item: Anomaly) -> Ins
         )
         if not times:
             sentence = f"{name} {verb} on {when} ({value} against {expected} {usual})."
-        if item.record:
-            side = "above" if item.kind == "spike" else "below"
-            sentence = sentence[:-1] + f"; never this far {side} the usual before."
+        sentence = sentence[:-1] + _why(item)
     else:
         verb = "rose" if item.kind == "shift up" else "dropped"
         sentence = (
@@ -407,11 +405,21 @@ def _anomaly_insight(context: Context, series: TimeSeries, item: Anomaly) -> Ins
         "value": item.value,
         "expected": item.expected,
         "robust_z": item.score,
-        "record": item.record,
+        "reason": item.reason,
         "grain": series.grain,
     }
     score = 0.5 + min(0.4, item.score / 40)
     return Insight("anomaly", sentence, score, evidence, _chart(context, series))
+
+
+def _why(item: Anomaly) -> str:
+    """The end of a spike's sentence: what makes it news beyond its size."""
+    if item.reason == "record":
+        side = "above" if item.kind == "spike" else "below"
+        return f"; never this far {side} the usual before."
+    if item.reason == "off rhythm":
+        return "; an extra one, out of step with its regular rhythm."
+    return "."
 
 
 def seasonality(context: Context) -> list[Insight]:
