@@ -22,13 +22,22 @@ The script builds a notebook whose metadata holds a saved dashboard of six chart
    cell's run; preheated (``nbdash.publish.voila.voila_options``, what ``nbdash
    demo`` uses) a pool kernel has run it before the visitor comes. Target: 3 s.
 
+4. **Floor** (``--floor``, instead of the steps above): what Voila costs before nbdash
+   does anything. Preheated Voila, with the nbdash template and with Voila's own lab
+   template, serves (a) a notebook with no widget, (b) one ipywidgets slider, (c) an
+   nbdash dashboard of one chart and (d) the six-chart dashboard. The eight servers
+   run at once and are loaded in turn, each load after every server is idle again (its
+   pool refilled), and timed from navigation start to the page's content shown: the
+   cells visible (a), the slider drawn (b), the charts drawn (c, d).
+
 Run from the repository root, alone on an idle machine (Chromium and Playwright as for
 the browser tests)::
 
     .venv/bin/python benchmarks/bench_dashboard.py [--runs 3] [--keep] [--no-size]
-        [--voila plain|preheat|both]
+        [--voila plain|preheat|both] [--floor]
 
-Results are printed and written to ``benchmarks/results/dashboard.json``.
+Results are printed and written to ``benchmarks/results/dashboard.json`` (the floor to
+``benchmarks/results/dashboard_floor.json``).
 """
 
 from __future__ import annotations
@@ -117,8 +126,13 @@ def chart_specs() -> list[dict[str, Any]]:
     ]
 
 
-def build_notebook(folder: Path) -> Path:
-    """Write the notebook with its saved 6-chart dashboard; return its path."""
+def build_notebook(
+    folder: Path, charts: int = CHARTS, template: str = "nbdash"
+) -> Path:
+    """Write the notebook with its saved dashboard of the first ``charts`` charts.
+
+    Returns its path; ``template`` is the Voila template its metadata selects.
+    """
     from nbdash.charts import ChartSpec
     from nbdash.dashboard import DashboardModel, DashboardSpec
     from nbdash.examples import sales_frame
@@ -127,7 +141,7 @@ def build_notebook(folder: Path) -> Path:
     ws = Workspace()
     ws.put("sales", sales_frame())
     model = DashboardModel(DashboardSpec(name="sales"), ws)
-    for fields in chart_specs():
+    for fields in chart_specs()[:charts]:
         model.add_chart(ChartSpec.model_validate(fields))
     failed = {k: v["error"] for k, v in model.contents.items() if "error" in v}
     if failed:
@@ -138,7 +152,7 @@ def build_notebook(folder: Path) -> Path:
         path,
         [("code", CELL)],
         nbdash=model.spec.to_metadata(),
-        voila={"template": "nbdash"},
+        voila={"template": template},
     )
     model.close()
     return path
@@ -342,6 +356,183 @@ def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
+FLOOR_RESULTS = REPO / "benchmarks" / "results" / "dashboard_floor.json"
+FLOOR_TEMPLATES = ("nbdash", "lab")
+FLOOR_TEXT = "voila-floor-ready"
+IDLE_CPU_SECONDS = 0.05  # per second, all servers together: nothing is running
+
+# Each returns the page's clock (ms) once the content is shown, else false.
+_VISIBLE_CELLS = f"""() => {{
+  const cells = document.getElementById('rendered_cells');
+  return cells && cells.checkVisibility() && cells.textContent.includes(
+    '{FLOOR_TEXT}') ? performance.now() : false;
+}}"""
+_VISIBLE_SLIDER = """() => {
+  const slider = document.querySelector('.widget-hslider .slider-container');
+  return slider && slider.checkVisibility() ? performance.now() : false;
+}"""
+
+
+def _charts_drawn(count: int) -> str:
+    return f"""() => {{
+  const drawn = [...document.querySelectorAll(
+    '.nbdash-dashboard .nbdash-chart[data-drawn="true"]')];
+  return drawn.length >= {count} && drawn.every((chart) => chart.checkVisibility())
+    ? performance.now() : false;
+}}"""
+
+
+FLOOR_CASES = {
+    "no_widget": _VISIBLE_CELLS,
+    "slider": _VISIBLE_SLIDER,
+    "one_chart": _charts_drawn(1),
+    "dashboard": _charts_drawn(CHARTS),
+}
+"""The floor's notebooks, each with what "shown" means for it."""
+
+
+def floor_notebook(case: str, folder: Path, template: str) -> Path:
+    """Write the floor notebook ``case`` into ``folder``; return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if case == "one_chart":
+        return build_notebook(folder, charts=1, template=template)
+    if case == "dashboard":
+        return build_notebook(folder, template=template)
+    cells = {
+        "no_widget": [("markdown", "# Floor"), ("code", f"print('{FLOOR_TEXT}')")],
+        "slider": [("code", "import ipywidgets\nipywidgets.IntSlider(3, max=10)")],
+    }[case]
+    path = folder / "floor.ipynb"
+    return harness.write_notebook(path, cells, voila={"template": template})
+
+
+def measure_floor(folder: Path, runs: int) -> list[dict[str, Any]]:
+    """Every floor case under each template, preheated, loads interleaved."""
+    from playwright.sync_api import sync_playwright
+
+    servers: dict[tuple[str, str], Any] = {}
+    try:
+        for case in FLOOR_CASES:
+            for template in FLOOR_TEMPLATES:
+                notebook = floor_notebook(case, folder / f"{case}-{template}", template)
+                servers[case, template] = _start_preheated(notebook)
+        _wait_idle(list(servers.values()))
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            loads = _floor_rounds(browser, servers, runs)
+            browser.close()
+    finally:
+        for server in servers.values():
+            server.stop()
+    return [_floor_summary(case, template, loads[case, template][1:])
+            for case, template in servers]  # fmt: skip
+
+
+def _start_preheated(notebook: Path) -> Any:
+    port = harness.free_port()
+    extensions = harness.copy_lab_extension(notebook.parent)
+    options = voila_options(notebook)
+    command = harness.voila_command(notebook, port, extensions, *options)
+    return harness.start_server("voila", command, notebook.parent, port, "", None)
+
+
+def _floor_rounds(
+    browser: Any, servers: dict[tuple[str, str], Any], runs: int
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """``runs + 1`` rounds of one load per server (the first warms Voila's caches).
+
+    Before each load every server is idle: the previous page's kernel shut down and
+    its replacement (started ``fill_delay`` later) done running the notebook.
+    """
+    from nbdash.publish.voila import FILL_DELAY_S
+
+    loads: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in servers}
+    for round_number in range(runs + 1):
+        for (case, template), server in servers.items():
+            load = _timed_load(browser, server, FLOOR_CASES[case])
+            loads[case, template].append(load)
+            print(f"  round {round_number} {case}/{template}: "
+                  f"{load['shown_seconds']:.2f} s, browser "
+                  f"{load['browser_cpu_seconds']:.2f} CPU s, server "
+                  f"{load['server_cpu_seconds']:.2f} CPU s, "
+                  f"load {load['load_average']}", flush=True)  # fmt: skip
+            time.sleep(FILL_DELAY_S + 1)
+            _wait_idle(list(servers.values()))
+    return loads
+
+
+def _timed_load(browser: Any, server: Any, shown: str) -> dict[str, Any]:
+    """One page load: navigation start to ``shown``, and the CPU spent meanwhile."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pid = server.process.pid
+    before = _cpu_seconds(pid), _cpu_seconds(os.getpid(), only="chrom")
+    average = load_average()
+    try:
+        page.goto(server.url, wait_until="commit", timeout=120_000)
+        shown_ms = page.wait_for_function(shown, timeout=120_000, polling=20)
+        after = _cpu_seconds(pid), _cpu_seconds(os.getpid(), only="chrom")
+        shown_seconds = float(shown_ms.json_value()) / 1000
+        breakdown = page.evaluate(BREAKDOWN)
+    finally:
+        # Voila's page shuts its kernel down on unload, as a visitor's would.
+        page.close(run_before_unload=True)
+    return {
+        "shown_seconds": round(shown_seconds, 3),
+        "page_ms": _rounded(breakdown),
+        "server_cpu_seconds": round(_delta(before[0], after[0]), 2),
+        "browser_cpu_seconds": round(_delta(before[1], after[1]), 2),
+        "load_average": average,
+    }
+
+
+def _wait_idle(servers: list[Any], limit_s: float = 180.0) -> None:
+    """Return once the servers' process trees spent almost no CPU for a second."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = [_cpu_seconds(server.process.pid) for server in servers]
+        time.sleep(1.0)
+        after = [_cpu_seconds(server.process.pid) for server in servers]
+        busy = sum(_delta(b, a) for b, a in zip(before, after, strict=True))
+        if busy < IDLE_CPU_SECONDS:
+            return
+    print(f"  servers still busy after {limit_s:.0f} s; measuring anyway")
+
+
+def _floor_summary(
+    case: str, template: str, loads: list[dict[str, Any]]
+) -> dict[str, Any]:
+    def median(key: str) -> float:
+        return round(statistics.median(load[key] for load in loads), 3)
+
+    return {
+        "case": case,
+        "template": template,
+        "shown_median_seconds": median("shown_seconds"),
+        "browser_cpu_median_seconds": median("browser_cpu_seconds"),
+        "server_cpu_median_seconds": median("server_cpu_seconds"),
+        "load_average_1min": [load["load_average"][0] for load in loads],
+        "loads": loads,
+    }
+
+
+def report_floor(rows: list[dict[str, Any]]) -> None:
+    """Print the floor table and write it to ``FLOOR_RESULTS``."""
+    print(f"{'case':<10} {'template':<8} {'shown s':>8} {'browser CPU s':>14} "
+          f"{'server CPU s':>13}  loads (1 min)")  # fmt: skip
+    for row in rows:
+        print(f"{row['case']:<10} {row['template']:<8} "
+              f"{row['shown_median_seconds']:>8.2f} "
+              f"{row['browser_cpu_median_seconds']:>14.2f} "
+              f"{row['server_cpu_median_seconds']:>13.2f}  "
+              f"{row['load_average_1min']}")  # fmt: skip
+    FLOOR_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    report = {"floor": rows, "machine": machine}
+    FLOOR_RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="timed Voila page loads")
@@ -353,7 +544,14 @@ def main(argv: list[str] | None = None) -> int:
         default="both",
         help="Voila as started by default, as nbdash demo starts it, or both",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="time Voila's floor (no widget, a slider, one chart, six charts) instead",
+    )
     args = parser.parse_args(argv)
+    if args.floor:
+        return run_floor(args.runs, args.keep)
     modes = {"plain": [False], "preheat": [True], "both": [False, True]}[args.voila]
 
     folder = Path(tempfile.mkdtemp(prefix="nbdash-bench-dashboard-"))
@@ -391,6 +589,19 @@ def main(argv: list[str] | None = None) -> int:
     machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
     report = {"size": size, "kernel": kernel, "voila": voila, "machine": machine}
     RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return 0
+
+
+def run_floor(runs: int, keep: bool) -> int:
+    """The ``--floor`` mode: measure, print the table, write the JSON."""
+    folder = Path(tempfile.mkdtemp(prefix="nbdash-bench-floor-"))
+    try:
+        report_floor(measure_floor(folder, runs))
+    finally:
+        if keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
