@@ -184,6 +184,37 @@ def test_dataset_change_keeps_filters_and_redraws_only_its_tiles(
     assert _bars(model.contents["by_region"]) == {"North": 45.0}
 
 
+def test_filter_options_are_counted_once_per_dataset_version(
+    model_with_two_datasets: DashboardModel,
+    sales: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import nbdash.dashboard.runtime as runtime
+
+    counted: list[str] = []
+
+    def counting(item: Filter, frame: pd.DataFrame) -> dict:
+        counted.append(item.column)
+        return filter_options(item, frame)
+
+    filter_options = runtime.filter_options
+    monkeypatch.setattr(runtime, "filter_options", counting)
+    model = model_with_two_datasets
+    model.add_filter("sales", "region", tile_id="region")
+    model.set_filter("region", values=["North"])
+    model.set_filter("region", values=["South", "East"])
+    assert counted == ["region"]
+    assert model.contents["region"]["filter"]["options"] == ["North", "South", "East"]
+
+    west = pd.DataFrame(
+        {"date": pd.to_datetime(["2024-04-01"] * 3), "region": ["West"] * 3,
+         "revenue": [1.0, 2.0, 3.0]}
+    )  # fmt: skip
+    model.workspace.put("sales", pd.concat([sales, west], ignore_index=True))
+    assert counted == ["region", "region"]
+    assert model.contents["region"]["filter"]["options"][0] == "West"
+
+
 def test_kpi_tile_shows_latest_month_against_previous(
     model_with_two_datasets: DashboardModel,
 ) -> None:

@@ -85,6 +85,9 @@ class DashboardModel:
         # What each data tile was last drawn from: the same tile and rows draw the same.
         self._drawn: dict[str, tuple[Tile, Hashable]] = {}
         self._unreached: dict[str, set[str]] = {}
+        # What a filter's control offers depends on its dataset, column and kind
+        # only, not on the selection: counted once per dataset change.
+        self._options: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.notebook_pipelines: dict[str, Any] = {}
         """Pipelines saved in the notebook by output name (``metadata["nbdash"]
         ["pipelines"]``), for datasets whose workspace entry does not name one."""
@@ -204,7 +207,7 @@ class DashboardModel:
             f"filter-{column}", {f.id for f in self._spec.filters}
         )
         item = new_filter(filter_id, dataset, column, chosen, label)
-        filter_options(item, frame)  # checks the column and its type early
+        self._filter_options(item)  # checks the column and its type early
 
         filters = [f for f in self._spec.filters if f.id != item.id] + [item]
         self._spec = self._spec.model_copy(update={"filters": filters})
@@ -565,11 +568,10 @@ class DashboardModel:
         return content
 
     def _filter_content(self, item: Filter) -> TileContent:
-        frame = self.workspace.get(item.dataset)
         state = item.model_dump(mode="json")
         state["label"] = item.display_label
         try:
-            options = filter_options(item, frame)
+            options = self._filter_options(item)
         except ColumnNotFoundError as exc:
             # The dataset changed under the filter: say so, and narrow nothing.
             options = {"options": [], "more": 0, "min": None, "max": None}
@@ -578,6 +580,13 @@ class DashboardModel:
         if note:
             state["note"] = " ".join(filter(None, [state.get("note"), note]))
         return {"filter": {**state, **options}}
+
+    def _filter_options(self, item: Filter) -> dict[str, Any]:
+        key = (item.dataset, item.column, item.kind)
+        if key not in self._options:
+            frame = self.workspace.get(item.dataset)
+            self._options[key] = filter_options(item, frame)
+        return self._options[key]
 
     def _unfiltered_note(self, item: Filter) -> str:
         # Filters pass down a pipeline's source only, not into a join or append.
@@ -597,6 +606,7 @@ class DashboardModel:
         # Versions can repeat after a delete, so cached rows are dropped on any event.
         self._flow.clear()
         self._drawn.clear()
+        self._options.clear()
         if self._rebuilding:
             return
         for output in self._pipeline_order():
