@@ -144,3 +144,26 @@ def test_extra_beat_is_said_in_the_insight():
     assert item.sentence.endswith(
         "; an extra one, out of step with its regular rhythm."
     )
+
+
+def smooth_cycle(bump: float) -> pd.Series:
+    """A daily swing of +-30 around 50 with noise of sigma 0.01, plus ``bump`` at
+    hour 400. The middle half of a sine's values spans 2 * 30 * sin(pi / 4) = 42.4,
+    so 2% of it is 0.85."""
+    rng = np.random.default_rng(5)
+    hours = np.arange(HOURS)
+    x = 50 + 30 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 0.01, HOURS)
+    x[400] += bump
+    index = pd.date_range("2024-01-01", periods=HOURS, freq="h")
+    return pd.Series(x, index=index)
+
+
+def test_departure_too_small_to_matter_is_not_reported():
+    # 0.5 is 50 noise sigmas but 1.2% of the middle half's spread (under 2%).
+    assert detect_anomalies(smooth_cycle(0.5)) == []
+
+
+def test_material_spike_in_a_clean_cycle_is_reported():
+    [item] = detect_anomalies(smooth_cycle(8.0))
+    assert (item.position, item.kind) == (400, "spike")
+    assert item.value - item.expected == pytest.approx(8.0, abs=0.1)

@@ -28,6 +28,10 @@ the first burst of a new size is news, the ones after it are not. So is an extra
 beat in a regular rhythm of similar spikes (:func:`_rhythm_breaks`): a nightly job
 that ran twice.
 
+Whatever its z-score, a spike or dip smaller than :data:`MATERIAL` of the spread
+of the middle half of the values is not reported: in a series with almost no noise
+a rounding step scores a huge z but is not news.
+
 One parameter set serves every series (chosen on the whole NAB corpus,
 ``benchmarks/bench_nab.py``, so its figures there are not out-of-sample; the return
 rule, the record and rhythm rules and :data:`MIN_SHARE_OF_TOP` were designed and
@@ -60,6 +64,7 @@ RHYTHM_BEATS = 8
 RHYTHM_SHARE = 0.5
 RHYTHM_SPREAD = 0.15
 RHYTHM_EARLY = 0.5
+MATERIAL = 0.02
 _REFERENCE_EVENTS = 10
 MAD_TO_SIGMA = 1.4826
 
@@ -314,9 +319,23 @@ def _local(values: pd.Series, cycle: np.ndarray) -> list[Anomaly]:
     return _events(values, centre.to_numpy() + cycle, z)
 
 
+def _material(values: pd.Series, expected: np.ndarray) -> np.ndarray:
+    """Per point, whether it departs from the expected value by a size that matters:
+    at least :data:`MATERIAL` of the spread of the middle half of the values.
+
+    In a series with almost no noise a rounding step scores a huge z; a reader
+    would not call 0.4 on a daily swing from 20 to 80 a spike.
+    """
+    x = values.to_numpy(dtype="float64")
+    low, high = np.percentile(x, [25, 75])
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.abs(x - expected) >= MATERIAL * (high - low))
+
+
 def _events(values: pd.Series, expected: np.ndarray, z: np.ndarray) -> list[Anomaly]:
+    strong = (np.abs(z) > CANDIDATE_Z) & _material(values, expected)
     found: list[Anomaly] = []
-    for position in np.flatnonzero(np.abs(z) > CANDIDATE_Z):
+    for position in np.flatnonzero(strong):
         kind: Literal["spike", "dip"] = "spike" if z[position] > 0 else "dip"
         found.append(
             Anomaly(
@@ -441,6 +460,7 @@ def _rhythm_breaks(
     nightly job that ran twice, spikes that came twice as often.
     """
     z = (residual - np.median(residual)) / robust_scale(residual)
+    material = _material(values, expected)
     found: list[Anomaly] = []
     for sign in (1.0, -1.0):
         beats = _beats(sign * z, max(2, (period or 0) // 48))
@@ -451,7 +471,8 @@ def _rhythm_breaks(
         if np.median(np.abs(spacing - usual)) > RHYTHM_SPREAD * usual:
             continue
         kind: Literal["spike", "dip"] = "spike" if sign > 0 else "dip"
-        for position in _extra_beats(beats, RHYTHM_EARLY * usual):
+        extra = _extra_beats(beats, RHYTHM_EARLY * usual)
+        for position in [p for p in extra if material[p]]:
             found.append(
                 Anomaly(
                     pd.Timestamp(values.index[position]),
