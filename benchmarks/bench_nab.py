@@ -14,6 +14,12 @@ raised until its median false alarms is at most 1 (chosen with the labels). File
 alternate between half A and half B in sorted order per category; figures are given
 per half.
 
+Two chance controls show how much recall flags placed at random would get: as many
+flags per series as the baseline (``chance_baseline_k``) or the detector
+(``chance_detector_k``) raised, each at a uniformly random point. Their figures are
+expectations, computed exactly (a window of L of the series' n points is missed by
+all k flags with probability (1 - L/n)^k), so they are fractions.
+
 Run: ``.venv/bin/python benchmarks/bench_nab.py [--limit N]``.
 """
 
@@ -120,6 +126,15 @@ def strongest_k(values: pd.Series, k: int) -> list[pd.Timestamp]:
     return [at for at, _ in events[:k]]
 
 
+def chance(
+    values: pd.Series, windows: list[tuple[pd.Timestamp, pd.Timestamp]], k: int
+) -> tuple[float, float]:
+    """Expected (windows found, false alarms) of ``k`` flags at random points."""
+    inside = [((values.index >= a) & (values.index <= b)).mean() for a, b in windows]
+    found = sum(1 - (1 - share) ** k for share in inside)
+    return round(found, 2), round(k * (1 - sum(inside)), 2)
+
+
 def run(limit: int | None) -> dict[str, object]:
     labels = json.loads((NAB / "combined_windows.json").read_text())
     names = sorted(labels)[:limit]
@@ -129,6 +144,7 @@ def run(limit: int | None) -> dict[str, object]:
         series = load(NAB / "data" / name)
         windows = [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in labels[name]]
         ours = [item.at for item in detect_anomalies(series)]
+        theirs = baseline_flags(series)
         rows.append(
             {
                 "series": name,
@@ -137,8 +153,10 @@ def run(limit: int | None) -> dict[str, object]:
                 "windows": len(windows),
                 "points": len(series),
                 "detector": score(ours, windows),
-                "baseline": score(baseline_flags(series), windows),
+                "baseline": score(theirs, windows),
                 "baseline_same_k": score(strongest_k(series, len(ours)), windows),
+                "chance_baseline_k": chance(series, windows, len(theirs)),
+                "chance_detector_k": chance(series, windows, len(ours)),
             }
         )
         sweeps.append((series, baseline_z_array(series), windows))
@@ -165,7 +183,14 @@ def raised_threshold(rows: list[dict], sweeps: list[tuple]) -> float:
     return float(threshold)
 
 
-METHODS = ("detector", "baseline", "baseline_same_k", "baseline_raised_z")
+METHODS = (
+    "detector",
+    "baseline",
+    "baseline_same_k",
+    "baseline_raised_z",
+    "chance_baseline_k",
+    "chance_detector_k",
+)
 
 
 def summarise(rows: list[dict], seconds: float, threshold: float) -> dict[str, object]:
@@ -193,9 +218,9 @@ def figures(members: list[dict], method: str) -> dict[str, object]:
     return {
         "recall": round(found / windows, 3) if windows else None,
         "windows": windows,
-        "found": found,
+        "found": round(found, 1),
         "series": len(members),
-        "false_alarms_median": statistics.median(false),
+        "false_alarms_median": round(statistics.median(false), 2),
         "false_alarms_mean": round(statistics.mean(false), 2),
     }
 
@@ -210,7 +235,7 @@ def table(report: dict[str, object]) -> str:
             continue
         for method, f in entry.items():
             recall = "-" if f["recall"] is None else f"{f['recall']:.3f}"
-            found = f"{recall} {f['found']:>2}/{f['windows']:<2}"
+            found = f"{recall} {f['found']:>4g}/{f['windows']:<2}"
             lines.append(
                 f"{group:24} {method:18} {found:>13} "
                 f"{f['false_alarms_median']:>9} {f['false_alarms_mean']:>8}"
