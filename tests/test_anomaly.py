@@ -167,3 +167,44 @@ def test_material_spike_in_a_clean_cycle_is_reported():
     [item] = detect_anomalies(smooth_cycle(8.0))
     assert (item.position, item.kind) == (400, "spike")
     assert item.value - item.expected == pytest.approx(8.0, abs=0.1)
+
+
+def busy_days(seed: int) -> pd.Series:
+    """Level 80 with noise of sigma 2 from 9:00 to 18:00, level 20 with sigma 1
+    otherwise: nothing but noise, twice as wide in busy hours."""
+    rng = np.random.default_rng(seed)
+    hours = np.arange(HOURS)
+    busy = (hours % 24 >= 9) & (hours % 24 < 18)
+    x = np.where(busy, 80 + rng.normal(0, 2, HOURS), 20 + rng.normal(0, 1, HOURS))
+    index = pd.date_range("2024-01-01", periods=HOURS, freq="h")
+    return pd.Series(x, index=index)
+
+
+def test_spread_usual_at_each_time_of_day():
+    from nbdash.insights.anomaly import _phase_spread
+
+    rng = np.random.default_rng(2)
+    hours = np.arange(HOURS)
+    busy = (hours % 24 >= 9) & (hours % 24 < 18)
+    residual = rng.normal(0, 1, HOURS) * np.where(busy, 4.0, 0.5)
+    spread = _phase_spread(residual, 24)
+    inner = busy & (hours % 24 >= 10) & (hours % 24 < 17)
+    quiet = (hours % 24 < 8) | (hours % 24 >= 19)
+    assert np.median(spread[inner]) == pytest.approx(4.0, rel=0.15)
+    assert np.median(spread[quiet]) == pytest.approx(0.5, rel=0.15)
+    assert _phase_spread(residual, None) == 0.0
+
+
+def test_busy_hour_noise_is_not_new_after_quiet_hours():
+    # Seed 5: 73.4 at 12:00 on 24 Jan is 7.3 sigmas of the last 300 hours'
+    # spread (mostly quiet hours) below their median, but only 3.3 busy-hour
+    # sigmas (-6.6 against a noise of 2) below the busy level of 80: noise.
+    assert detect_anomalies(busy_days(5)) == []
+
+
+def test_spike_in_busy_hours_is_still_reported():
+    x = busy_days(5)
+    x.iloc[400] += 30.0  # 16:00, 15 busy-hour sigmas
+    assert [(item.position, item.kind) for item in detect_anomalies(x)] == [
+        (400, "spike")
+    ]

@@ -6,7 +6,9 @@ Candidates come from three views of the series, each scored as a robust z-score
 - the residual after removing a rolling-median trend and the median cycle per phase
   (a day for sub-daily data, a week for daily, a year for weekly or monthly);
 - the distance of each point from the median of the :data:`LOCAL_WINDOW` points
-  before it, in units of their own spread (what is new given recent history);
+  before it, in units of their own spread (what is new given recent history), but
+  never of less than the spread usual at that time of the cycle: busy hours often
+  vary more than quiet ones;
 - level shifts: the median of the next ``w`` points against the previous ``w``.
 
 A shift that takes the level back to where an earlier shift left it (within
@@ -34,8 +36,9 @@ a rounding step scores a huge z but is not news.
 
 One parameter set serves every series (chosen on the whole NAB corpus,
 ``benchmarks/bench_nab.py``, so its figures there are not out-of-sample; the return
-rule, the record and rhythm rules and :data:`MIN_SHARE_OF_TOP` were designed and
-tuned looking at the series of half A only, half B held out).
+rule, the record and rhythm rules, :data:`MIN_SHARE_OF_TOP`, :data:`MATERIAL` and
+the time-of-cycle spread were designed and tuned looking at the series of half A
+only, half B held out).
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ RHYTHM_SHARE = 0.5
 RHYTHM_SPREAD = 0.15
 RHYTHM_EARLY = 0.5
 MATERIAL = 0.02
+PHASE_POOL = 1 / 24
+PHASE_CYCLES = 8
 _REFERENCE_EVENTS = 10
 MAD_TO_SIGMA = 1.4826
 
@@ -210,7 +215,7 @@ def detect_anomalies(
     # What is new given recent history is judged without the cycle, so a busy
     # Saturday is not news after a quiet week.
     cycle = expected - _rolling_trend(values.to_numpy(dtype="float64"), period)
-    local_view = _local(values, cycle)
+    local_view = _local(values, cycle, _phase_spread(residual, period))
     # A level going back where it was is part of the earlier shift.
     views = [
         _strongest(_away_from(view, returns, width), gap)
@@ -305,8 +310,12 @@ def _spikes(
     return _events(values, expected, z)
 
 
-def _local(values: pd.Series, cycle: np.ndarray) -> list[Anomaly]:
-    """Points far from the median of the points just before them (cycle removed)."""
+def _local(
+    values: pd.Series, cycle: np.ndarray, usual: np.ndarray | float
+) -> list[Anomaly]:
+    """Points far from the median of the points just before them (cycle removed),
+    in units of their spread, never less than ``usual``: the spread usual at each
+    point's time of the cycle (:func:`_phase_spread`)."""
     x = pd.Series(values.to_numpy(dtype="float64") - cycle)
     width = max(10, min(LOCAL_WINDOW, len(x) // 4))
     before = x.shift(1)
@@ -315,8 +324,27 @@ def _local(values: pd.Series, cycle: np.ndarray) -> list[Anomaly]:
     overall = robust_scale((x - centre).to_numpy())
     # A calm stretch (spread near 0) must not make every wiggle after it huge.
     scale = np.maximum(spread.to_numpy() * MAD_TO_SIGMA, 0.1 * overall)
+    # Recent history mixes quiet and busy hours: a swing usual at the busy peak
+    # of the day is not new there.
+    scale = np.maximum(scale, usual)
     z = np.nan_to_num((x - centre).to_numpy() / scale)
     return _events(values, centre.to_numpy() + cycle, z)
+
+
+def _phase_spread(residual: np.ndarray, period: int | None) -> np.ndarray | float:
+    """Per point, the residual's spread (MAD as a sigma) usual at its phase of the
+    cycle, pooled with the phases within :data:`PHASE_POOL` of a cycle either side
+    (an hour for sub-daily data); 0 without a cycle or with fewer than
+    :data:`PHASE_CYCLES` cycles to judge from."""
+    if not period or len(residual) < PHASE_CYCLES * period:
+        return 0.0
+    deviation = np.abs(residual - np.median(residual))
+    phase = np.arange(len(residual)) % period
+    per_phase = pd.Series(deviation).groupby(phase).median().to_numpy()
+    side = max(1, round(PHASE_POOL * period))
+    circular = np.concatenate([per_phase[-side:], per_phase, per_phase[:side]])
+    pooled = pd.Series(circular).rolling(2 * side + 1, center=True).median()
+    return np.asarray(pooled.to_numpy()[side:-side][phase] * MAD_TO_SIGMA)
 
 
 def _material(values: pd.Series, expected: np.ndarray) -> np.ndarray:
