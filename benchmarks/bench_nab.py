@@ -14,6 +14,10 @@ raised until its median false alarms is at most 1 (chosen with the labels). File
 alternate between half A and half B in sorted order per category; figures are given
 per half.
 
+A robust variant (``robust_same_k``: median and MAD of the previous 100 points
+instead of mean and standard deviation, so a spike does not widen the band after
+it) is given at the detector's budget of flags.
+
 Two chance controls show how much recall flags placed at random would get: as many
 flags per series as the baseline (``chance_baseline_k``) or the detector
 (``chance_detector_k``) raised, each at a uniformly random point. Their figures are
@@ -30,6 +34,7 @@ import json
 import logging
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +63,18 @@ def baseline_events(values: pd.Series) -> list[tuple[pd.Timestamp, float]]:
     z = ((x - mean) / std.where(std > 0)).abs().fillna(0).to_numpy()
     positions = np.flatnonzero(z > BASELINE_Z)
     runs = merge_runs(positions, gap=gap_for(values))
+    return [(values.index[run[0]], float(z[run].max())) for run in runs]
+
+
+def robust_events(values: pd.Series) -> list[tuple[pd.Timestamp, float]]:
+    """As :func:`baseline_events`, with the median and MAD (as a sigma) of the
+    previous :data:`BASELINE_WINDOW` points."""
+    before = values.astype("float64").shift(1)
+    median = before.rolling(BASELINE_WINDOW, min_periods=20).median()
+    spread = (before - median).abs().rolling(BASELINE_WINDOW, min_periods=20)
+    sigma = spread.median() * 1.4826
+    z = ((values - median) / sigma.where(sigma > 0)).abs().fillna(0).to_numpy()
+    runs = merge_runs(np.flatnonzero(z > BASELINE_Z), gap=gap_for(values))
     return [(values.index[run[0]], float(z[run].max())) for run in runs]
 
 
@@ -120,9 +137,14 @@ def flags_over(values: pd.Series, z: np.ndarray, threshold: float) -> list:
     return [values.index[run[0]] for run in merge_runs(positions, gap_for(values))]
 
 
-def strongest_k(values: pd.Series, k: int) -> list[pd.Timestamp]:
+Events = Callable[[pd.Series], list[tuple[pd.Timestamp, float]]]
+
+
+def strongest_k(
+    values: pd.Series, k: int, events_of: Events = baseline_events
+) -> list[pd.Timestamp]:
     """The baseline's ``k`` strongest events (by their largest |z|)."""
-    events = sorted(baseline_events(values), key=lambda pair: -pair[1])
+    events = sorted(events_of(values), key=lambda pair: -pair[1])
     return [at for at, _ in events[:k]]
 
 
@@ -155,6 +177,9 @@ def run(limit: int | None) -> dict[str, object]:
                 "detector": score(ours, windows),
                 "baseline": score(theirs, windows),
                 "baseline_same_k": score(strongest_k(series, len(ours)), windows),
+                "robust_same_k": score(
+                    strongest_k(series, len(ours), robust_events), windows
+                ),
                 "chance_baseline_k": chance(series, windows, len(theirs)),
                 "chance_detector_k": chance(series, windows, len(ours)),
             }
@@ -188,6 +213,7 @@ METHODS = (
     "baseline",
     "baseline_same_k",
     "baseline_raised_z",
+    "robust_same_k",
     "chance_baseline_k",
     "chance_detector_k",
 )
