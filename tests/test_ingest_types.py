@@ -269,6 +269,26 @@ def test_batched_path_types_numbers_dates_and_text(batched: None) -> None:
     assert "12% read as 12" in " ".join(result.report.column("share").notes)
 
 
+def test_batched_columns_are_joined_writable_with_their_dtypes(batched: None) -> None:
+    rows = [f"{i},{i / 4},2024-03-{i % 28 + 1:02d},{i % 2 == 0}" for i in range(3000)]
+    data = "n,x,day,even\n" + "\n".join(rows) + "\n"
+
+    frame = read_table(data.encode(), filename="big.csv").frame
+
+    assert {name: str(kind) for name, kind in frame.dtypes.items()} == {
+        "n": "int64",
+        "x": "float64",
+        "day": "datetime64[us]",
+        "even": "bool",
+    }
+    assert frame["x"].sum() == sum(i / 4 for i in range(3000))
+    assert frame["day"].iloc[2999] == datetime(2024, 3, 2999 % 28 + 1)
+    # Several Arrow chunks joined into NumPy memory the frame may write to.
+    for name in frame.columns:
+        frame.loc[0, name] = frame.loc[1, name]
+    assert frame.iloc[0].tolist() == frame.iloc[1].tolist()
+
+
 @pytest.mark.parametrize(
     ("value", "dtype", "last"),
     [("1.5", "float64", 1.5), ("007", "str", "007"), ("nan", "str", "nan")],

@@ -70,8 +70,11 @@ class _Edges:
         if not (large or pa.types.is_string(chunk.type)):
             return None
         _, offsets_buffer, data_buffer = chunk.buffers()
-        offsets = np.frombuffer(offsets_buffer, np.int64 if large else np.int32)
-        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        offsets: _Offsets = (
+            np.frombuffer(offsets_buffer, np.int64)
+            if large
+            else np.frombuffer(offsets_buffer, np.int32)
+        )[chunk.offset : chunk.offset + len(chunk) + 1]
         starts, ends = offsets[:-1], offsets[1:]
 
         # Null slots may point at bytes: only present values count.

@@ -376,6 +376,11 @@ def _to_series(values: pa.Array) -> pd.Series:
         return pd.Series(
             values.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
         )
+    if _numpy_native(values):
+        # Several chunks are joined straight into one writable NumPy array: one
+        # copy where to_pandas would join them into Arrow memory, read-only, and
+        # the frame would need a second copy to stay writable.
+        return pd.Series(values.to_numpy(), copy=False)
     series = pd.Series(values.to_pandas())
     # A one-chunk column comes out as a read-only view of the Arrow buffer; the
     # frame is built without copying, so copy such a column to keep it writable.
@@ -383,6 +388,20 @@ def _to_series(values: pa.Array) -> pd.Series:
     if numeric and not series.to_numpy(copy=False).flags.writeable:
         series = series.copy()
     return series
+
+
+def _numpy_native(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a column of several chunks has no missing values and a type NumPy
+    holds as pandas would (integers, floats, booleans, naive timestamps)."""
+    kind = values.type
+    plain = (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or (pa.types.is_timestamp(kind) and kind.tz is None)
+    )
+    chunks = values.num_chunks if isinstance(values, pa.ChunkedArray) else 1
+    return plain and chunks > 1 and values.null_count == 0
 
 
 def _column_report(
