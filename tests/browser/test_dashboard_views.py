@@ -1,5 +1,6 @@
 """Dashboard views in JupyterLab: theme switch, full screen, the edit form, a narrow
-screen, and long category labels in a small tile. One JupyterLab for the module."""
+screen, long category labels in a small tile, and a tile added below the fold. One
+JupyterLab for the module."""
 
 from __future__ import annotations
 
@@ -41,6 +42,47 @@ dash.add_chart(ChartSpec(kind="bar", dataset="sales", x="product", y="revenue"),
 dash.add_text("Notes on the month.", title="Notes", tile_id="notes")
 dash.add_table("sales", title="Rows", tile_id="rows")
 dash
+"""
+
+# A dashboard taller than the window, and a chart picker above it that adds to it.
+LONG_SETUP_CELL = """
+import pandas as pd
+import nbdash
+from nbdash.charts import ChartSpec
+from nbdash.workspace import Workspace
+
+ws = Workspace()
+ws.put("sales", pd.DataFrame({"product": ["Tea", "Cake", "Pie"],
+                              "revenue": [10.0, 20.0, 30.0]}))
+long = nbdash.Dashboard("long", workspace=ws)
+long.add_chart(ChartSpec(kind="bar", dataset="sales", x="product", y="revenue"),
+               title="Revenue", tile_id="bars")
+for i in range(6):
+    long.add_text(f"Note {i}.", title=f"Note {i}", tile_id=f"note{i}")
+long.model.update_layout([{"id": f"note{i}", "x": 0, "y": 4 + 3 * i, "w": 12, "h": 3}
+                          for i in range(6)])
+picker = nbdash.ChartPicker("sales", dashboard=long, workspace=ws)
+picker.spec = {"kind": "bar", "x": "product", "y": "revenue", "title": "Picked"}
+"""
+
+# Each tile's id, whether it is highlighted as new, its animation, outline style, and
+# whether it is wholly inside the notebook's scrolled area.
+TILES_SEEN = """
+() => {
+  const scroller = document.querySelector(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+  const area = scroller.getBoundingClientRect();
+  return [...document.querySelectorAll('.nbdash-dashboard .grid-stack-item')].map(
+    (item) => {
+      const frame = item.querySelector('.grid-stack-item-content');
+      const box = item.getBoundingClientRect();
+      const style = getComputedStyle(frame);
+      return {id: item.getAttribute('gs-id'),
+              fresh: frame.classList.contains('nbdash-tile-new'),
+              animation: style.animationName, outline: style.outlineStyle,
+              visible: box.top >= area.top - 1 && box.bottom <= area.bottom + 1};
+    });
+}
 """
 
 # The chart's background as plotly drew it, and the tile frame's background.
@@ -190,6 +232,59 @@ def test_narrow_screen_shows_one_column(shared_lab: Server, page: Any) -> None:
     assert tops[0] < tops[1] < tops[2]  # one under the other
     assert wide["width"] < width * 0.9 or wide["x"] > boxes[1]["x"] + 10
     page.screenshot(path=str(SCREENSHOTS / "dashboard_narrow.png"))
+
+
+def test_a_tile_the_user_adds_is_scrolled_to_and_highlighted(
+    shared_lab: Server, page: Any
+) -> None:
+    cells = [("code", LONG_SETUP_CELL), ("code", "picker"), ("code", "long")]
+    write_notebook(shared_lab.root / "long.ipynb", cells)
+    open_notebook(page, shared_lab, "long.ipynb?reset")
+    run_all_cells(page)
+    _tile(page, "bars").locator('.nbdash-chart[data-drawn="true"]').wait_for()
+    page.wait_for_timeout(500)
+
+    # The saved tiles drawn on load are not highlighted, nor scrolled to.
+    tiles = page.evaluate(TILES_SEEN)
+    assert len(tiles) == 7 and not any(tile["fresh"] for tile in tiles)
+    assert not tiles[-1]["visible"], "the dashboard should end below the fold"
+
+    # Duplicate: the copy lands at the bottom, is scrolled to and flashes.
+    _tile(page, "bars").get_by_role("button", name="Duplicate tile").click()
+    copy = _wait_for_new_tile(page, {tile["id"] for tile in tiles})
+    assert copy["animation"] == "nbdash-tile-flash" and copy["outline"] == "solid"
+    page.screenshot(path=str(SCREENSHOTS / "dashboard_duplicate_revealed.png"))
+    page.wait_for_function(
+        f"(id) => ({TILES_SEEN})().every((t) => t.id !== id || !t.fresh)",
+        arg=copy["id"],
+    )
+
+    # "Add to dashboard" in the picker above: the new tile is far below; with reduced
+    # motion the outline stays still.
+    page.emulate_media(reduced_motion="reduce")
+    known = {tile["id"] for tile in page.evaluate(TILES_SEEN)}
+    page.locator(".nbd-picker button", has_text="Add to dashboard").click()
+    page.locator(".nbd-picker .nbd-status", has_text="Added").wait_for()
+    added = _wait_for_new_tile(page, known)
+    assert added["animation"] == "none" and added["outline"] == "solid"
+    title = page.locator(f'.grid-stack-item[gs-id="{added["id"]}"] .nbdash-tile-title')
+    assert title.text_content() == "Picked"
+    page.screenshot(path=str(SCREENSHOTS / "dashboard_picker_tile_revealed.png"))
+
+
+def _wait_for_new_tile(page: Any, known: set[str]) -> dict[str, Any]:
+    """The one tile not in ``known``, once it is highlighted and in view."""
+    page.wait_for_function(
+        f"""(known) => {{
+          const fresh = ({TILES_SEEN})().filter((t) => !known.includes(t.id));
+          return fresh.length === 1 && fresh[0].fresh && fresh[0].visible;
+        }}""",
+        arg=sorted(known),
+    )
+    tiles = page.evaluate(TILES_SEEN)
+    assert sum(tile["fresh"] for tile in tiles) == 1
+    new: dict[str, Any] = next(tile for tile in tiles if tile["id"] not in known)
+    return new
 
 
 def _brightness(colour: str) -> float:

@@ -343,6 +343,15 @@ def test_tile_menu_edit_duplicate_remove(filtered_dashboard: Dashboard) -> None:
     assert [t.id for t in dash.model.spec.tiles] == ["bars", "rows", "region"]
 
 
+def test_reveal_sends_the_tile_to_the_views(filtered_dashboard: Dashboard) -> None:
+    sent: list[dict[str, Any]] = []
+    filtered_dashboard.send = lambda message, buffers=None: sent.append(message)  # type: ignore[method-assign]
+
+    filtered_dashboard.reveal("rows")
+
+    assert sent == [{"kind": "reveal_tile", "tile": "rows"}]
+
+
 def test_switch_between_named_dashboards(
     filtered_dashboard: Dashboard, comm: FakeComm
 ) -> None:

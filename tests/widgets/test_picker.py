@@ -16,14 +16,18 @@ BAR_BY_REGION = {"kind": "bar", "x": "region", "y": "revenue", "agg": "sum"}
 
 
 class RecordingDashboard:
-    """Stands in for a Dashboard: records the charts added to it."""
+    """Stands in for a Dashboard: records the charts added to it and the tiles shown."""
 
     def __init__(self) -> None:
         self.added: list[tuple[Any, str | None]] = []
+        self.revealed: list[str] = []
 
     def add_chart(self, spec: Any, title: str | None = None) -> Any:
         self.added.append((spec, title))
         return type("TileStub", (), {"id": f"chart-{len(self.added)}"})()
+
+    def reveal(self, tile_id: str) -> None:
+        self.revealed.append(tile_id)
 
 
 @pytest.fixture
@@ -144,6 +148,7 @@ def test_add_to_dashboard_calls_the_dashboard(sales_workspace: Workspace) -> Non
     spec, title = dashboard.added[0]
     assert (spec.kind, spec.x, spec.y, spec.agg) == ("bar", "region", "revenue", "sum")
     assert title == "Revenue by region"
+    assert dashboard.revealed == ["chart-1"]  # its views scroll to the new tile
 
 
 def test_add_without_dashboard_says_how_to_attach_one(picker: ChartPicker) -> None:

@@ -17,6 +17,8 @@ const LAYOUT_DELAY_MS = 300;
 const CELL_HEIGHT_PX = 80;
 const COLUMNS = 12;
 const NARROW_PX = 700;
+// How long a tile the user just added stays highlighted (the CSS animation's length).
+const HIGHLIGHT_MS = 1800;
 const METADATA_SCRIPT_ID = "nbdash-notebook-metadata";
 const GRIDSTACK_CDN = "https://cdn.jsdelivr.net/npm/gridstack@12/+esm";
 
@@ -178,6 +180,9 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     gridEl,
   );
   const views = new Map<string, TileView>();
+  // Tiles the user added here (the picker, duplicate) that the view scrolls to once
+  // they exist; the tiles of a saved dashboard, drawn on load, are never in it.
+  const toReveal = new Set<string>();
   // A chart drawn while its tile had no size (a theme's stylesheet being swapped, a
   // hidden tab) keeps plotly's default 700x450 and overflows the tile: fit every
   // drawn chart again whenever its tile's body changes size.
@@ -241,6 +246,38 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     view.body.replaceChildren(form);
   }
 
+  function reveal(tileId: string): void {
+    toReveal.add(tileId);
+    revealPending();
+  }
+
+  function revealPending(): void {
+    for (const id of toReveal) {
+      const view = views.get(id);
+      if (!view) continue;
+      toReveal.delete(id);
+      requestAnimationFrame(() => highlight(view)); // once gridstack has placed it
+    }
+  }
+
+  function highlight(view: TileView): void {
+    const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    const scroll = () => view.item.scrollIntoView({ block: "nearest", behavior: still ? "auto" : "smooth" });
+    scroll();
+    // gridstack grows the grid with a 0.3 s transition, and a scroll aimed before it
+    // ends stops short of the new tile (the page is not yet tall enough): aim again.
+    const again = (event: TransitionEvent) => {
+      if (event.target === gridEl && event.propertyName.endsWith("height")) scroll();
+    };
+    gridEl.addEventListener("transitionend", again);
+    window.setTimeout(() => gridEl.removeEventListener("transitionend", again), HIGHLIGHT_MS);
+
+    view.frame.classList.remove("nbdash-tile-new");
+    void view.frame.offsetWidth; // restarts the animation when the class comes back
+    view.frame.classList.add("nbdash-tile-new");
+    window.setTimeout(() => view.frame.classList.remove("nbdash-tile-new"), HIGHLIGHT_MS);
+  }
+
   function toggleFullScreen(view: TileView): void {
     const on = view.frame.classList.toggle("nbdash-fullscreen");
     view.item.classList.toggle("nbdash-fullscreen-item", on);
@@ -257,9 +294,12 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     const item = grid.makeWidget(element, { id: tile.id, ...(place ?? { w: 6, h: 4 }) });
     const view: TileView = { item, frame, title, body, drawn: "", editing: false };
     resizer.observe(body);
+    const duplicate = () => {
+      rpc.request<{ tile: string }>("duplicate_tile", { tile: tile.id }).then(({ result }) => reveal(result.tile), report);
+    };
     menu.append(
       iconButton("Edit tile", "✎", () => startEditing(tile.id)),
-      iconButton("Duplicate tile", "❐", () => call("duplicate_tile", { tile: tile.id })),
+      iconButton("Duplicate tile", "❐", duplicate),
       iconButton("Full screen", "□", () => toggleFullScreen(view)),
       iconButton("Remove tile", "✕", () => call("remove_tile", { tile: tile.id })),
     );
@@ -290,6 +330,7 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     applying = false;
     empty.hidden = spec.tiles.length > 0;
     syncContent();
+    revealPending();
   }
 
   function syncContent(): void {
@@ -328,6 +369,9 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     const body = item.querySelector<HTMLElement>(".nbdash-chart");
     if (body) plotlyIfLoaded()?.Plots.resize(body);
   };
+  const stopEvents = rpc.onEvent((event) => {
+    if (event.kind === "reveal_tile" && typeof event.tile === "string") reveal(event.tile);
+  });
   picker.addEventListener("change", onPick);
   exportButton.addEventListener("click", onExport);
   clearButton.addEventListener("click", onClear);
@@ -352,6 +396,7 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
   return () => {
     sendLayout.cancel();
     resizer.disconnect();
+    stopEvents();
     stopTheme();
     model.off("change:spec", syncTiles);
     model.off("change:tiles_content", syncContent);

@@ -231,6 +231,15 @@ class Dashboard(NbdashWidget):
         self._changed_here = True
         self._model.remove_tile(tile_id)
 
+    def reveal(self, tile_id: str) -> None:
+        """Scroll every view of this dashboard to the tile ``tile_id`` and flash it.
+
+        For tiles the user adds from elsewhere (the chart picker's "Add to dashboard"),
+        which may land below the fold of a long dashboard. Unknown ids are ignored by
+        the front end; nothing is saved.
+        """
+        self.notify("reveal_tile", {"tile": tile_id})
+
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
         """The dashboard as a standalone HTML page that opens with no kernel.
 

@@ -245,8 +245,9 @@ class ChartPicker(NbdashWidget):
             )
 
         tile = dashboard.add_chart(spec, title=title)
+        dashboard.reveal(tile.id)
         logger.info("added chart %r of %s to a dashboard", title, self.dataset)
-        return {"title": title, "tile": getattr(tile, "id", None)}
+        return {"title": title, "tile": tile.id}
 
     @handler("zoom")
     def _zoom(
