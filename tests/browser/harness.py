@@ -380,3 +380,73 @@ def voila_command(
         f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
         f"--VoilaConfiguration.extra_labextensions_path={extensions}", *extra,
     ]  # fmt: skip
+
+
+# -- dashboard tiles -----------------------------------------------------------------
+
+# Boxes ([left, top, width, height]) of the window, a tile's frame, its chart body and
+# the chart's svg, and which full-screen mode the tile is in.
+_TILE_SCREEN = """
+(id) => {
+  const item = document.querySelector(
+    `.nbdash-dashboard .grid-stack-item[gs-id="${id}"]`);
+  const frame = item.querySelector('.grid-stack-item-content');
+  const body = item.querySelector('.nbdash-chart');
+  const box = (node) => { const r = node.getBoundingClientRect();
+    return [r.left, r.top, r.width, r.height]; };
+  return {window: [0, 0, window.innerWidth, window.innerHeight], frame: box(frame),
+          body: box(body), svg: box(body.querySelector('.main-svg')),
+          api: document.fullscreenElement === frame,
+          overlay: frame.classList.contains('nbdash-fullscreen')};
+}
+"""
+
+# The chart's svg has been fitted to its tile body (plotly resizes after a frame).
+_SVG_FITS = f"""
+(id) => {{
+  const s = ({_TILE_SCREEN})(id);
+  return Math.abs(s.svg[2] - s.body[2]) <= 2 && Math.abs(s.svg[3] - s.body[3]) <= 2;
+}}
+"""
+
+
+def tile_screen(page: Any, tile_id: str) -> dict[str, Any]:
+    """Boxes of a dashboard tile, its chart and the window; the tile's full screen."""
+    result: dict[str, Any] = page.evaluate(_TILE_SCREEN, tile_id)
+    return result
+
+
+def check_full_screen_round_trip(page: Any, tile_id: str, shot: str) -> dict[str, Any]:
+    """Click a chart tile's "Full screen", check it fills the window, press Esc.
+
+    The tile must take the browser's full screen (the Fullscreen API, not the
+    fallback overlay), its frame must be the window's box and its chart's svg must
+    fill the tile body; after Esc the chart is back at its size in the grid. The
+    screenshot ``shot`` is taken in full screen. Returns the boxes seen then.
+    """
+    tile = page.locator(f'.nbdash-dashboard .grid-stack-item[gs-id="{tile_id}"]')
+    before = tile_screen(page, tile_id)
+    tile.get_by_role("button", name="Full screen").click()
+    page.wait_for_function(
+        f"(id) => ({_TILE_SCREEN})(id).api && ({_TILE_SCREEN})(id).overlay", arg=tile_id
+    )
+    wide = f"(id) => ({_TILE_SCREEN})(id).svg[2] > window.innerWidth - 4"
+    page.wait_for_function(f"(id) => ({_SVG_FITS})(id) && ({wide})(id)", arg=tile_id)
+    full = tile_screen(page, tile_id)
+    assert full["frame"] == pytest.approx(full["window"], abs=1)
+    header = full["body"][1] - full["frame"][1]
+    assert 0 < header < 60  # the body is the frame less the tile's title bar
+    assert full["body"][3] == pytest.approx(full["window"][3] - header, abs=2)
+    screenshot(page, shot)
+
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        f"(id) => !({_TILE_SCREEN})(id).api && !({_TILE_SCREEN})(id).overlay",
+        arg=tile_id,
+    )
+    back = f"([id, w]) => Math.abs(({_TILE_SCREEN})(id).svg[2] - w) <= 2"
+    page.wait_for_function(
+        f"([id, w]) => ({_SVG_FITS})(id) && ({back})([id, w])",
+        arg=[tile_id, before["svg"][2]],
+    )
+    return full

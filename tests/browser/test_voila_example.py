@@ -1,4 +1,5 @@
-"""Open the example dashboard notebook in Voila and find every chart drawn."""
+"""Open the example dashboard notebook in Voila, find every chart drawn, and show one
+in full screen."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from harness import REPO, SCREENSHOTS
+from harness import REPO, SCREENSHOTS, check_full_screen_round_trip
 
 EXAMPLE = REPO / "examples" / "sales_dashboard.ipynb"
 
@@ -60,6 +61,14 @@ def test_voila_draws_every_chart_of_the_example(
             has=page.locator(".nbdash-tile-title", has_text=title)
         )
         assert tile.locator(".main-svg").count() > 0, f"chart tile {title!r} not drawn"
+
+    # The saved tiles are drawn, not announced as new ones.
+    assert page.locator(".nbdash-tile-new").count() == 0
+    # Full screen covers the whole window here too, and Esc gives the tile back.
+    item = charts.first.locator("xpath=ancestor::div[@gs-id][1]")
+    first = item.get_attribute("gs-id")
+    assert first is not None
+    check_full_screen_round_trip(page, first, "voila_full_screen")
 
     # The published page is the dashboard, not the workbench: the notebook's upload
     # and builder cells run but are not shown, so a visitor cannot replace the data.

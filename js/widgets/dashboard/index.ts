@@ -59,13 +59,19 @@ interface AppliedFilter {
   text: string;
 }
 
+// "window": the browser's Fullscreen API; "overlay": a fixed box over the page, for
+// when the browser refuses (an iframe without allow="fullscreen").
+type FullScreen = "" | "window" | "overlay";
+
 interface TileView {
   item: GridItemHTMLElement;
   frame: HTMLElement;
   title: HTMLElement;
   body: HTMLElement;
+  fullScreenButton: HTMLButtonElement;
   drawn: string;
   editing: boolean;
+  fullScreen: FullScreen;
 }
 
 function savedMetadata(): unknown | undefined {
@@ -278,11 +284,43 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     window.setTimeout(() => view.frame.classList.remove("nbdash-tile-new"), HIGHLIGHT_MS);
   }
 
-  function toggleFullScreen(view: TileView): void {
-    const on = view.frame.classList.toggle("nbdash-fullscreen");
-    view.item.classList.toggle("nbdash-fullscreen-item", on);
+  function setFullScreen(view: TileView, mode: FullScreen): void {
+    view.fullScreen = mode;
+    view.frame.classList.toggle("nbdash-fullscreen", mode !== "");
+    view.item.classList.toggle("nbdash-fullscreen-item", mode !== "");
+    view.fullScreenButton.setAttribute("aria-pressed", String(mode !== ""));
     requestAnimationFrame(() => resizeChart(view));
   }
+
+  function toggleFullScreen(view: TileView): void {
+    if (view.fullScreen === "window") {
+      document.exitFullscreen().catch(() => setFullScreen(view, ""));
+      return;
+    }
+    if (view.fullScreen === "overlay") return setFullScreen(view, "");
+    // JupyterLab's panels are containing blocks for fixed children (contain, transform):
+    // only the Fullscreen API covers the whole window from inside them.
+    if (!document.fullscreenEnabled) return setFullScreen(view, "overlay");
+    view.frame.requestFullscreen().catch(() => setFullScreen(view, "overlay"));
+  }
+
+  // Entering and leaving (Esc, the button, another element taking the screen) alike.
+  const onFullScreenChange = () => {
+    for (const view of views.values()) {
+      const on = document.fullscreenElement === view.frame;
+      if (on) setFullScreen(view, "window");
+      else if (view.fullScreen === "window") setFullScreen(view, "");
+    }
+  };
+  // Browsers leave full screen on Esc themselves, but a headless or embedded one may
+  // pass the key to the page instead.
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key !== "Escape") return;
+    for (const view of views.values()) {
+      if (view.fullScreen === "overlay") setFullScreen(view, "");
+      if (view.fullScreen === "window") document.exitFullscreen().catch(() => undefined);
+    }
+  };
 
   function addTile(tile: EditableTile, place: Place | undefined): TileView {
     const title = h("div", { className: "nbdash-tile-title", text: tile.title ?? "" });
@@ -292,7 +330,9 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     const element = h("div", { className: "grid-stack-item" }, [frame]);
     gridEl.appendChild(element);
     const item = grid.makeWidget(element, { id: tile.id, ...(place ?? { w: 6, h: 4 }) });
-    const view: TileView = { item, frame, title, body, drawn: "", editing: false };
+    const fullScreenButton = iconButton("Full screen", "□", () => toggleFullScreen(view));
+    fullScreenButton.setAttribute("aria-pressed", "false");
+    const view: TileView = { item, frame, title, body, fullScreenButton, drawn: "", editing: false, fullScreen: "" };
     resizer.observe(body);
     const duplicate = () => {
       rpc.request<{ tile: string }>("duplicate_tile", { tile: tile.id }).then(({ result }) => reveal(result.tile), report);
@@ -300,7 +340,7 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     menu.append(
       iconButton("Edit tile", "✎", () => startEditing(tile.id)),
       iconButton("Duplicate tile", "❐", duplicate),
-      iconButton("Full screen", "□", () => toggleFullScreen(view)),
+      fullScreenButton,
       iconButton("Remove tile", "✕", () => call("remove_tile", { tile: tile.id })),
     );
     return view;
@@ -373,6 +413,8 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     if (event.kind === "reveal_tile" && typeof event.tile === "string") reveal(event.tile);
   });
   picker.addEventListener("change", onPick);
+  document.addEventListener("fullscreenchange", onFullScreenChange);
+  document.addEventListener("keydown", onKey);
   exportButton.addEventListener("click", onExport);
   clearButton.addEventListener("click", onClear);
   grid.on("change", onChange);
@@ -397,6 +439,11 @@ function mount(GridStackClass: GridStackClass, model: AnyModel, root: HTMLElemen
     sendLayout.cancel();
     resizer.disconnect();
     stopEvents();
+    document.removeEventListener("fullscreenchange", onFullScreenChange);
+    document.removeEventListener("keydown", onKey);
+    if (document.fullscreenElement && container.contains(document.fullscreenElement)) {
+      document.exitFullscreen().catch(() => undefined);
+    }
     stopTheme();
     model.off("change:spec", syncTiles);
     model.off("change:tiles_content", syncContent);
