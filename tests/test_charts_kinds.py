@@ -345,6 +345,26 @@ def test_svg_image_shows_markup_as_text() -> None:
         spec.to_image(frame, "gif")  # type: ignore[arg-type]
 
 
+def test_png_draws_cjk_labels_not_empty_boxes() -> None:
+    from nbdash.publish.static import has_browser
+
+    if not has_browser():
+        pytest.skip("kaleido needs Chromium (BROWSER_PATH or chromium on PATH)")
+
+    def png(labels: list[str]) -> bytes:
+        frame = pd.DataFrame({"city": labels, "sales": [3.0, 5.0]})
+        spec = chart(kind="bar", x="city", y="sales", title="Sales")
+        return spec.to_image(frame, width=400, height=300)
+
+    # Unassigned code points that no font has: drawn as the missing-glyph box. Labels
+    # in a script without a font are drawn with the very same boxes, pixel for pixel.
+    boxes = png(["\u0378\u0379", "\u0380\u0381"])
+    cities = png(["東京", "大阪"])
+
+    as_boxes = cities == boxes
+    assert not as_boxes, "no font with CJK glyphs: run scripts/install-chromium.sh"
+
+
 def test_kpi_of_a_period_in_progress_compares_the_same_days() -> None:
     # Data to Wednesday 17 Jan: this week (Mon 15 - Wed 17) against Mon 8 - Wed 10.
     days = pd.date_range("2024-01-08", "2024-01-17", freq="D")

@@ -23,7 +23,7 @@ import pandas as pd
 
 from nbdash.charts.data import WEEKDAYS, ChartData, chart_data
 from nbdash.charts.downsample import POINT_BUDGET, XRange, clip_to_range, downsample
-from nbdash.charts.format import PALETTES, escape_label
+from nbdash.charts.format import FONT_FAMILY, PALETTES, escape_label
 from nbdash.charts.spec import is_datetime, is_number
 
 if TYPE_CHECKING:
@@ -389,6 +389,7 @@ def _layout(spec: ChartSpec, result: ChartData) -> dict[str, Any]:
         title["subtitle"] = {"text": escape_label(" ".join(result.notes))}
     layout: dict[str, Any] = {
         "title": title,
+        "font": {"family": FONT_FAMILY},
         "margin": {"l": 56, "r": 24, "t": 72 if result.notes else 56, "b": 48},
         "hovermode": "x unified" if spec.kind in ("line", "area") else "closest",
         "barmode": _barmode(spec),

@@ -59,6 +59,16 @@ PALETTES: dict[str, list[str]] = {
 }
 """Named colour palettes a chart can use; series take the colours in turn."""
 
+CJK_FONTS = (
+    '"Noto Sans CJK JP", "Noto Sans CJK SC", "Hiragino Sans", "PingFang SC", '
+    '"Microsoft YaHei", "Malgun Gothic"'
+)
+"""Fonts with Chinese, Japanese and Korean glyphs that Linux, macOS or Windows have."""
+
+FONT_FAMILY = f'"Open Sans", verdana, arial, {CJK_FONTS}, sans-serif'
+"""The charts' fonts: plotly's Latin ones, then :data:`CJK_FONTS`, so CJK labels are
+drawn with a font that has them rather than as empty boxes."""
+
 
 def escape_label(text: object) -> str:
     """Return ``text`` as a string plotly shows literally (``<``, ``>``, ``&`` escaped).

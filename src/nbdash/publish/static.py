@@ -18,6 +18,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nbdash.charts.format import CJK_FONTS
 from nbdash.dashboard.spec import DashboardSpec, Tile, TileLayout
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def dashboard_to_html(
     parts = [
         f'<div class="nbdash-static" data-dashboard="{_attr(spec.name)}" style="'
         "display:grid;grid-template-columns:repeat(12,minmax(0,1fr));"
-        f'grid-auto-rows:{ROW_HEIGHT_PX}px;gap:8px;font-family:sans-serif">'
+        f'grid-auto-rows:{ROW_HEIGHT_PX}px;gap:8px;font-family:{_attr(_PAGE_FONTS)}">'
     ]
     for tile in tiles:
         place = spec.layout.get(tile.id)
@@ -150,8 +151,12 @@ document.querySelectorAll('script.nbdash-figure').forEach(function (data) {
 });
 """
 
+# The page's own fonts, then the charts' CJK ones: tables and titles in Chinese,
+# Japanese or Korean are drawn with a font that has them, as the charts are.
+_PAGE_FONTS = f"system-ui, {CJK_FONTS}, sans-serif"
+
 _STANDALONE_CSS = (
-    "body{font-family:system-ui,sans-serif;margin:16px;color:#212121}"
+    f"body{{font-family:{_PAGE_FONTS};margin:16px;color:#212121}}"
     "h1{font-size:1.4em}.nbdash-applied{color:#555}"
     ".nbdash-plot{flex:1 1 auto;min-height:0;width:100%}"
     ".nbdash-kpi-value{font-size:2em;font-weight:600}"
