@@ -425,13 +425,14 @@ def check_full_screen_round_trip(page: Any, tile_id: str, shot: str) -> dict[str
     screenshot ``shot`` is taken in full screen. Returns the boxes seen then.
     """
     tile = page.locator(f'.nbdash-dashboard .grid-stack-item[gs-id="{tile_id}"]')
+    # A chart just (re)drawn, by a theme change say, is fitted to its tile a frame on.
+    _wait_for_tile(page, _SVG_FITS, tile_id, "the chart to fit its tile")
     before = tile_screen(page, tile_id)
     tile.get_by_role("button", name="Full screen").click()
-    page.wait_for_function(
-        f"(id) => ({_TILE_SCREEN})(id).api && ({_TILE_SCREEN})(id).overlay", arg=tile_id
-    )
-    wide = f"(id) => ({_TILE_SCREEN})(id).svg[2] > window.innerWidth - 4"
-    page.wait_for_function(f"(id) => ({_SVG_FITS})(id) && ({wide})(id)", arg=tile_id)
+    entered = f"(id) => ({_TILE_SCREEN})(id).api && ({_TILE_SCREEN})(id).overlay"
+    _wait_for_tile(page, entered, tile_id, "the browser's full screen")
+    wide = f"(id) => ({_SVG_FITS})(id) && ({_TILE_SCREEN})(id).svg[2] > innerWidth - 4"
+    _wait_for_tile(page, wide, tile_id, "the chart to fill the window")
     full = tile_screen(page, tile_id)
     assert full["frame"] == pytest.approx(full["window"], abs=1)
     header = full["body"][1] - full["frame"][1]
@@ -440,13 +441,21 @@ def check_full_screen_round_trip(page: Any, tile_id: str, shot: str) -> dict[str
     screenshot(page, shot)
 
     page.keyboard.press("Escape")
-    page.wait_for_function(
-        f"(id) => !({_TILE_SCREEN})(id).api && !({_TILE_SCREEN})(id).overlay",
-        arg=tile_id,
-    )
-    back = f"([id, w]) => Math.abs(({_TILE_SCREEN})(id).svg[2] - w) <= 2"
-    page.wait_for_function(
-        f"([id, w]) => ({_SVG_FITS})(id) && ({back})([id, w])",
-        arg=[tile_id, before["svg"][2]],
-    )
+    left = f"(id) => !({_TILE_SCREEN})(id).api && !({_TILE_SCREEN})(id).overlay"
+    _wait_for_tile(page, left, tile_id, "full screen to end")
+    width = before["svg"][2]
+    near = f"(id) => Math.abs(({_TILE_SCREEN})(id).svg[2] - {width}) <= 2"
+    back = f"(id) => ({_SVG_FITS})(id) && ({near})(id)"
+    _wait_for_tile(page, back, tile_id, f"the chart back at {width} px wide")
     return full
+
+
+def _wait_for_tile(page: Any, condition: str, tile_id: str, what: str) -> None:
+    """Wait for a JS ``condition(tile_id)``; on timeout fail with the tile's boxes."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(condition, arg=tile_id, timeout=30_000)
+    except PlaywrightTimeout:
+        state = tile_screen(page, tile_id)
+        pytest.fail(f"waited 30 s for {what}; tile {tile_id!r}: {state}", pytrace=False)

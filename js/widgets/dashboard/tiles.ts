@@ -131,6 +131,15 @@ export function drawChart(body: HTMLElement, figure: Figure, actions: TileAction
         actions.crossFilter({ x: point.x, y: point.y, label: point.label });
       });
       body.dataset.drawn = "true";
+      // The tile's ResizeObserver skips a chart still being drawn: one measured while
+      // its tile had no size (a theme's stylesheet being swapped) kept plotly's 700x450
+      // and overflowed the tile, until something else resized it.
+      requestAnimationFrame(() => {
+        const drawnWidth = body.querySelector(".main-svg")?.getBoundingClientRect().width;
+        if (body.clientWidth > 0 && drawnWidth !== undefined && Math.abs(drawnWidth - body.clientWidth) > 1) {
+          Plotly.Plots.resize(body);
+        }
+      });
     })
     .catch((error: Error) => {
       body.replaceChildren(h("div", { className: "nbdash-tile-error", text: `Chart not drawn: ${error.message}` }));
