@@ -80,6 +80,20 @@ def test_scatter_of_many_points_is_downsampled() -> None:
     assert 777.0 in set(np.asarray(trace.x).tolist())
 
 
+@pytest.mark.parametrize("position", [0, 1, 2, 4997, 4998, 4999])
+def test_a_spike_at_either_end_is_kept(position: int) -> None:
+    # tsdownsample's MinMaxLTTB alone loses a spike on the last point but one.
+    y = pd.Series(np.sin(np.arange(5000) / 300.0))
+    y[position] = 42.0
+    y[(position + 2500) % 5000] = -42.0
+
+    kept = downsample(pd.Series(np.arange(5000)), y, budget=156)
+
+    assert len(kept) <= 156 and len(set(kept.tolist())) == len(kept)
+    assert position in kept and (position + 2500) % 5000 in kept
+    assert kept[0] == 0 and kept[-1] == 4999 and (np.diff(kept) > 0).all()
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     n=st.integers(min_value=5_000, max_value=40_000),

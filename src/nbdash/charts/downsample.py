@@ -65,9 +65,28 @@ def downsample(x: pd.Series, y: pd.Series, budget: int = POINT_BUDGET) -> np.nda
     x_values = _numeric_x(x)
     y_values = np.ascontiguousarray(y.to_numpy(dtype="float64"))
     sampler = MinMaxLTTBDownsampler()  # type: ignore[no-untyped-call]
-    kept = sampler.downsample(x_values, y_values, n_out=budget)
+    kept = np.asarray(
+        sampler.downsample(x_values, y_values, n_out=budget), dtype=np.int64
+    )
+    kept = _with_extremes(kept, y_values)
     logger.debug("downsampled %d points to %d", len(x), len(kept))
-    return np.asarray(kept, dtype=np.int64)
+    return kept
+
+
+def _with_extremes(kept: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``kept`` with the series' highest and lowest points in it.
+
+    tsdownsample 0.1's MinMaxLTTB drops a spike on the last point but one (its
+    preselection stops short of it); each missing extreme takes the place of the
+    kept point nearest to it, never the first or the last, so the count stays.
+    """
+    for extreme in (int(np.argmax(y)), int(np.argmin(y))):
+        if extreme in kept or len(kept) < 3:
+            continue
+        inner = kept[1:-1]
+        inner[np.argmin(np.abs(inner - extreme))] = extreme
+        kept = np.unique(kept)
+    return kept
 
 
 def _numeric_x(x: pd.Series) -> np.ndarray:
