@@ -430,7 +430,9 @@ def test_static_html_has_every_tile_in_layout_order_with_text_escaped(
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "grid-column:1 / span 12;grid-row:1 / span 2" in page
-    assert "no Chromium" in page  # the chart shown as its data
+    assert "no Chromium" in page  # the chart shown as its data, typed arrays decoded
+    for region, total in (("North", 7.5 + 8.0), ("East", 12.5), ("South", 4.0)):
+        assert f"<td>{region}</td><td>{total}</td>" in page
 
 
 def test_markdown_headings_and_paragraphs_are_escaped() -> None:

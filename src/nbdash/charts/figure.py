@@ -121,6 +121,17 @@ def _typed(value: Any) -> Any:
     return {"dtype": dtype, "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
 
 
+def plain_values(value: Any) -> Any:
+    """A trace's array as a list: plotly's typed arrays (:func:`_typed`) decoded,
+    lists as they are; anything else (a scalar, a colour) unchanged."""
+    if isinstance(value, dict) and {"dtype", "bdata"} <= value.keys():
+        raw = base64.b64decode(value["bdata"])
+        return np.frombuffer(
+            raw, np.dtype(str(value["dtype"])).newbyteorder("<")
+        ).tolist()
+    return value
+
+
 def figure_image(figure: go.Figure, format: str, **kwargs: Any) -> bytes:
     """Render ``figure`` as PNG or SVG bytes with kaleido."""
     from nbdash.errors import SpecError

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nbdash.charts.figure import plain_values
 from nbdash.charts.format import CJK_FONTS
 from nbdash.dashboard.spec import DashboardSpec, Tile, TileLayout
 
@@ -303,7 +304,7 @@ def _chart_as_table(figure: Mapping[str, Any]) -> str:
     for trace in figure.get("data", []):
         name = str(trace.get("name") or "")
         for axis in ("x", "y", "labels", "values"):
-            values = trace.get(axis)
+            values = plain_values(trace.get(axis))
             if isinstance(values, list):
                 columns.append(f"{name} {axis}".strip())
                 series.append(values)
