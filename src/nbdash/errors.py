@@ -115,7 +115,9 @@ class ExpressionError(SpecError):
         The 0-based character offset of the problem in ``expression``, when known.
     """
 
-    def __init__(self, message: str, *, expression: str = "", offset: int | None = None):
+    def __init__(
+        self, message: str, *, expression: str = "", offset: int | None = None
+    ):
         super().__init__(message)
         self.expression = expression
         self.offset = offset
