@@ -201,7 +201,7 @@ def test_server_commands_for_voila_and_lab(tmp_path: Path) -> None:
         "--preheat_kernel=True",
         "--pool_size=1",
         "--VoilaKernelManager.default_env_variables="
-        '{"NBDASH_NOTEBOOK_PATH": "sales_dashboard.ipynb"}',
+        "NBDASH_NOTEBOOK_PATH=sales_dashboard.ipynb",
         "--VoilaKernelManager.fill_delay=10.0",
         "--VoilaConfiguration.extension_denylist=jupyterlab-plotly",
         "--VoilaConfiguration.extension_denylist=@voila-dashboards/jupyterlab-preview",

@@ -13,7 +13,6 @@ path from the request (``SCRIPT_NAME``): the options pass it in
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -85,7 +84,11 @@ def voila_options(
     return [
         "--preheat_kernel=True",
         f"--pool_size={pool_size}",
-        f"--VoilaKernelManager.default_env_variables={json.dumps(env)}",
+        # One key=value per option: the JSON form of a dict option is deprecated.
+        *(
+            f"--VoilaKernelManager.default_env_variables={key}={value}"
+            for key, value in env.items()
+        ),
         f"--VoilaKernelManager.fill_delay={FILL_DELAY_S}",
         *(
             f"--VoilaConfiguration.extension_denylist={name}"
