@@ -289,6 +289,33 @@ def test_batched_columns_are_joined_writable_with_their_dtypes(batched: None) ->
     assert frame.iloc[0].tolist() == frame.iloc[1].tolist()
 
 
+def test_batched_read_restores_arrow_default_pool(
+    batched: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbdash.ingest import csvfile
+
+    before = pa.default_memory_pool().backend_name
+    seen: list[str] = []
+    convert = csvfile._convert_batch
+
+    def spying(batch: pa.RecordBatch, plan: dict[int, csvfile.Plan]) -> object:
+        seen.append(pa.default_memory_pool().backend_name)
+        return convert(batch, plan)
+
+    def failing(batch: pa.RecordBatch, plan: dict[int, csvfile.Plan]) -> object:
+        raise MemoryError("out of memory in the middle of the read")
+
+    monkeypatch.setattr(csvfile, "_convert_batch", spying)
+    read_table(late("1.5").encode(), filename="big.csv")
+    assert seen and set(seen) == {"system"}
+    assert pa.default_memory_pool().backend_name == before
+
+    monkeypatch.setattr(csvfile, "_convert_batch", failing)
+    with pytest.raises(MemoryError):
+        read_table(late("1.5").encode(), filename="big.csv")
+    assert pa.default_memory_pool().backend_name == before
+
+
 @pytest.mark.parametrize(
     ("value", "dtype", "last"),
     [("1.5", "float64", 1.5), ("007", "str", "007"), ("nan", "str", "nan")],

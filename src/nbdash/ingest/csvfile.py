@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 
 from nbdash.errors import IngestError
 from nbdash.ingest.detection import NO_DELIMITER, Dialect
+from nbdash.ingest.memory import system_malloc
 from nbdash.ingest.records import (
     Record,
     mend_stray_quotes,
@@ -254,6 +255,19 @@ def _read_typed(source: Source, encoding: str, dialect: Dialect) -> TextTable | 
     header, plan, wide = _plan(source, encoding, dialect, names)
     if not header:
         return None
+    with system_malloc():
+        return _read_planned(source, encoding, dialect, names, header, (plan, wide))
+
+
+def _read_planned(
+    source: Source,
+    encoding: str,
+    dialect: Dialect,
+    names: list[str],
+    header: list[str],
+    plans: tuple[dict[int, Plan], set[int]],
+) -> TextTable | None:
+    plan, wide = plans
     for _ in range(len(plan) + 1):
         ragged: list[int] = []
         columns, failed = _stream(
