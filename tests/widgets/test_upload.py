@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -525,6 +526,66 @@ def test_reread_options_are_validated(
     reply = ask(upload, sent, {"kind": "reread", "options": options})
 
     assert reply["error"].startswith(message)
+
+
+def export_workbook() -> bytes:
+    """A cover sheet, then an export with title rows, text dates and padded ids."""
+    book = openpyxl.Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Acme Ltd: invoices, see the next sheet"])
+    sheet = book.create_sheet("Invoices")
+    for row in (
+        ["Acme Ltd"],
+        ["Invoices, March 2024"],
+        [],
+        ["Invoice", "Date", "Amount"],
+        ["00123", "04/03/2024", "$1,234.00"],
+        ["00124", "31/03/2024", "$99.50"],
+        ["0012x", "2024-03-31", "$5.00"],
+    ):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_excel_upload_offers_sheets_and_type_overrides(
+    upload: Upload, sent: Sent, stored_workspace: Workspace
+) -> None:
+    reply = upload_file(upload, sent, "acme.xlsx", export_workbook(), dataset="acme")
+    assert "Sheet 'Cover' of 'acme.xlsx' holds no data" in reply["error"]
+    assert upload.failure == "read" and upload.can_reread
+    assert upload.sheets == ["Cover", "Invoices"]
+
+    options = {
+        "sheet": "Invoices",
+        "column_types": {"Invoice": "integer"},
+        "date_formats": {"Date": "%d/%m/%Y"},
+    }
+    reply = ask(upload, sent, {"kind": "reread", "options": options})
+
+    assert reply["result"] == {"dataset": "acme", "version": 1, "rows": 3}
+    frame = stored_workspace.get("acme")
+    assert frame["Invoice"].tolist()[:2] == [123, 124]
+    assert frame["Date"].tolist()[:2] == [
+        pd.Timestamp(2024, 3, 4),
+        pd.Timestamp(2024, 3, 31),
+    ]
+    assert frame["Amount"].tolist() == [1234.0, 99.5, 5.0]
+    columns = {c["name"]: c for c in upload.report["columns"]}
+    # Misfits are named by their sheet row (the header is row 4).
+    assert (columns["Invoice"]["unparseable"], columns["Invoice"]["sample_lines"]) == (
+        1,
+        [7],
+    )
+    assert columns["Date"]["sample_lines"] == [7] and columns["Date"]["overridden"]
+    assert upload.options == options and upload.status == "done"
+
+
+def test_sheets_are_empty_for_other_files(upload: Upload, sent: Sent) -> None:
+    upload_file(upload, sent, "eu.csv", SEMICOLON_CSV, dataset="eu")
+
+    assert upload.sheets == []
 
 
 def test_reread_needs_an_uploaded_file(upload: Upload, sent: Sent) -> None:

@@ -36,6 +36,7 @@ interface ReadOptions {
   encoding?: string;
   delimiter?: string;
   header_row?: number;
+  sheet?: string;
   column_types?: Record<string, string>;
   date_formats?: Record<string, string>;
   missing_values?: string[];
@@ -165,6 +166,7 @@ class UploadView {
     watch("status", () => this.renderStatus());
     watch("report", () => this.renderReport());
     watch("can_reread", () => this.renderReport());
+    watch("sheets", () => this.renderReport());
     watch("failure", () => this.renderStatus());
     watch("dataset", () => {
       if (this.uploadId === null) this.datasetField.value = String(this.model.get("dataset") ?? "");
@@ -346,51 +348,70 @@ class UploadView {
     return h("div", { className: "problems" }, [h("div", { text: plural(total, "problem") }), h("ul", {}, [...items, ...more])]);
   }
 
-  // Delimiter, encoding, header row, missing values and day order, then "Re-read".
+  // Sheet, delimiter, encoding, header row, missing values and day order, then
+  // "Re-read"; only the fields that apply to the file's format are shown.
   private readOptionsForm(): HTMLElement {
     const options = (this.model.get("options") ?? {}) as ReadOptions;
-    const delimiter = h("select", { className: "delimiter", attrs: { "aria-label": "delimiter" } });
-    for (const [value, label] of DELIMITERS) delimiter.append(h("option", { text: label, attrs: { value } }));
-    delimiter.value = options.delimiter ?? "";
-    const field = (className: string, placeholder: string, value: string) => {
-      const input = h("input", { className, attrs: { type: "text", placeholder, "aria-label": className } });
-      input.value = value;
-      return input;
-    };
-    const encoding = field("encoding", "detect (e.g. cp1252)", options.encoding ?? "");
-    const header = field("header-row", "detect (0 = first row)", options.header_row?.toString() ?? "");
-    const missing = field("missing-values", "e.g. NA, n/a", (options.missing_values ?? []).join(", "));
-    const dayfirst = h("input", { className: "dayfirst", attrs: { type: "checkbox", "aria-label": "day first" } });
-    dayfirst.checked = options.dayfirst === true;
+    const form = this.readOptionFields(options);
     const button = h("button", { className: "nbdash-button reread", text: "Re-read" });
     const status = String(this.model.get("status") ?? "");
     button.disabled = this.uploadId !== null || status === "reading" || status === "uploading";
-    button.addEventListener("click", () => void this.reread({ delimiter, encoding, header, missing, dayfirst }));
-    const label = (text: string, input: HTMLElement) => h("label", {}, [document.createTextNode(text), input]);
+    button.addEventListener("click", () => void this.reread(form));
+    const label = (text: string, input: HTMLElement | undefined) =>
+      input === undefined ? [] : [h("label", {}, [document.createTextNode(text), input])];
     return h("div", { className: "read-options" }, [
       h("div", { className: "nbdash-muted", text: "Change what was detected, then read the uploaded file again:" }),
       h("div", { className: "row" }, [
-        label("Delimiter ", delimiter),
-        label("Encoding ", encoding),
-        label("Header row ", header),
-        label("Missing values ", missing),
-        label("Day first ", dayfirst),
+        ...label("Sheet ", form.sheet),
+        ...label("Delimiter ", form.delimiter),
+        ...label("Encoding ", form.encoding),
+        ...label("Header row ", form.header),
+        ...label("Missing values ", form.missing),
+        ...label("Day first ", form.dayfirst),
         button,
       ]),
     ]);
   }
 
-  private async reread(form: {
-    delimiter: HTMLSelectElement;
-    encoding: HTMLInputElement;
-    header: HTMLInputElement;
-    missing: HTMLInputElement;
-    dayfirst: HTMLInputElement;
-  }): Promise<void> {
+  private readOptionFields(options: ReadOptions): ReadOptionFields {
+    const sheets = list<string>(this.model.get("sheets"));
+    const report = (this.model.get("report") ?? {}) as Record<string, unknown>;
+    // Unknown before a first successful read: a workbook is known by its sheets.
+    const format = String(report.format ?? (sheets.length > 0 ? "xlsx" : ""));
+    const isText = format === "" || format === "csv";
+    const field = (className: string, placeholder: string, value: string) => {
+      const input = h("input", { className, attrs: { type: "text", placeholder, "aria-label": className } });
+      input.value = value;
+      return input;
+    };
+    const form: ReadOptionFields = {
+      missing: field("missing-values", "e.g. NA, n/a", (options.missing_values ?? []).join(", ")),
+      dayfirst: h("input", { className: "dayfirst", attrs: { type: "checkbox", "aria-label": "day first" } }),
+    };
+    form.dayfirst.checked = options.dayfirst === true;
+    if (sheets.length > 0) {
+      form.sheet = h("select", { className: "sheet", attrs: { "aria-label": "sheet" } });
+      for (const name of sheets) form.sheet.append(h("option", { text: name, attrs: { value: name } }));
+      form.sheet.value = options.sheet ?? sheets[0];
+    }
+    if (isText) {
+      form.delimiter = h("select", { className: "delimiter", attrs: { "aria-label": "delimiter" } });
+      for (const [value, label] of DELIMITERS) form.delimiter.append(h("option", { text: label, attrs: { value } }));
+      form.delimiter.value = options.delimiter ?? "";
+      form.encoding = field("encoding", "detect (e.g. cp1252)", options.encoding ?? "");
+    }
+    if (isText || format === "xlsx") {
+      form.header = field("header-row", "detect (0 = first row)", options.header_row?.toString() ?? "");
+    }
+    return form;
+  }
+
+  private async reread(form: ReadOptionFields): Promise<void> {
     const options: ReadOptions = {};
-    if (form.delimiter.value) options.delimiter = form.delimiter.value;
-    if (form.encoding.value.trim()) options.encoding = form.encoding.value.trim();
-    const header = form.header.value.trim();
+    if (form.sheet?.value) options.sheet = form.sheet.value;
+    if (form.delimiter?.value) options.delimiter = form.delimiter.value;
+    if (form.encoding?.value.trim()) options.encoding = form.encoding.value.trim();
+    const header = form.header?.value.trim() ?? "";
     if (header !== "") {
       const row = Number(header);
       if (!Number.isInteger(row)) {
@@ -419,6 +440,16 @@ class UploadView {
       this.banner.show(error instanceof Error ? error.message : String(error));
     }
   }
+}
+
+// The read-option inputs of the form; absent where they do not apply to the format.
+interface ReadOptionFields {
+  sheet?: HTMLSelectElement;
+  delimiter?: HTMLSelectElement;
+  encoding?: HTMLInputElement;
+  header?: HTMLInputElement;
+  missing: HTMLInputElement;
+  dayfirst: HTMLInputElement;
 }
 
 function plural(count: number, noun: string): string {

@@ -22,7 +22,6 @@ import pyarrow.csv as pacsv
 
 from nbdash.errors import IngestError
 from nbdash.ingest.detection import NO_DELIMITER, Dialect
-from nbdash.ingest.memory import system_malloc
 from nbdash.ingest.records import (
     Record,
     mend_stray_quotes,
@@ -255,8 +254,7 @@ def _read_typed(source: Source, encoding: str, dialect: Dialect) -> TextTable | 
     header, plan, wide = _plan(source, encoding, dialect, names)
     if not header:
         return None
-    with system_malloc():
-        return _read_planned(source, encoding, dialect, names, header, (plan, wide))
+    return _read_planned(source, encoding, dialect, names, header, (plan, wide))
 
 
 def _read_planned(

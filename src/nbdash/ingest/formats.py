@@ -1,68 +1,239 @@
-"""Reading Excel, Parquet and JSON files, whose types come with the file."""
+"""Reading Excel sheets as text records, and Parquet and JSON files as frames.
+
+An Excel sheet is read like delimited text: each row becomes a record of text cells
+with its sheet row number as its line, so the same layout detection, naming and type
+inference apply (``reading._read_sheet``). Cells Excel typed are written out so that
+the type inference reads them back as the same values (``cell_text``). Parquet and
+JSON carry their own types and are read into frames.
+"""
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
+import math
 import zipfile
+from collections.abc import Generator, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import pandas as pd
 
 from nbdash.errors import IngestError
+from nbdash.ingest.detection import Dialect
+from nbdash.ingest.records import Record
 from nbdash.ingest.source import Source
+from nbdash.ingest.structure import LAYOUT_RECORDS
 
 logger = logging.getLogger(__name__)
 
+SHEET_DIALECT = Dialect("\t", quotechar=None)
+"""What the row builder is told about a sheet: no quotes (so no quote repairs), and
+a tab to join the surplus cells of a row wider than the header in ``_extra``."""
 
-def read_binary_format(
-    src: Source, file_format: str, sheet: str | int | None
-) -> pd.DataFrame:
-    """Read ``src`` as ``xlsx``, ``parquet``, ``json`` or ``ndjson``."""
+_UNREADABLE = (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError, ParseError)
+_EXACT_FLOAT = 2.0**53
+"""Integral floats below this are written without ``.0``: every integer up to it is
+a float exactly, so the integer read back is the same number."""
+
+
+@dataclass
+class RecordFrame:
+    """A table read with the types its file carries, and each row's file line."""
+
+    frame: pd.DataFrame
+    lines: list[int] | None = None
+    """The 1-based file line of each row (NDJSON); None when rows have no line."""
+
+
+def read_binary_format(src: Source, file_format: str) -> RecordFrame:
+    """Read ``src`` as ``parquet``, ``json`` or ``ndjson``."""
     try:
-        if file_format == "xlsx":
-            return _read_excel(src, sheet)
         if file_format == "parquet":
-            return _read_parquet(src)
+            return RecordFrame(_read_parquet(src))
         return _read_json(src, lines=file_format == "ndjson")
     except IngestError:
         raise
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+    except _UNREADABLE as exc:
         message = f"Cannot read {src.filename!r} as {file_format}: {exc}"
         raise IngestError(message, filename=src.filename) from exc
 
 
 def sheet_names(src: Source) -> list[str]:
     """The sheet names of an Excel workbook."""
-    try:
-        with src.open() as handle:
-            return [
-                str(name)
-                for name in pd.ExcelFile(handle, engine="openpyxl").sheet_names
-            ]
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
-        message = f"Cannot read {src.filename!r} as an Excel workbook: {exc}"
-        raise IngestError(message, filename=src.filename) from exc
+    with _workbook(src) as workbook:
+        return [str(name) for name in workbook.sheetnames]
 
 
-def _read_excel(src: Source, sheet: str | int | None) -> pd.DataFrame:
-    with src.open() as handle:
-        workbook = pd.ExcelFile(handle, engine="openpyxl")
-        sheets = [str(name) for name in workbook.sheet_names]
+# -- Excel -------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """The chosen sheet of an open workbook; its rows are read on demand."""
+
+    name: str
+    sheets: list[str]
+    """Every sheet name of the workbook, in order."""
+    filename: str
+    worksheet: Any
+    width: int = 0
+    """The table's usual width: the widest of the first rows, trailing empty cells
+    left out. Rows are padded to it (a sheet does not store empty cells)."""
+
+    def records(self) -> Generator[Record]:
+        """Every row as a record of text cells, its line the sheet row number.
+
+        A row of at most one filled cell is held until a fuller row follows, then
+        padded like the others; the ones that end the sheet are left as they are,
+        so the row builder sees them as footnotes (rows narrower than the table).
+        """
+        if self.width < 3:
+            # Too narrow for footnotes to be told from rows: nothing to hold.
+            yield from (self._padded(record) for record in self._rows())
+            return
+        held: list[Record] = []
+        for record in self._rows():
+            if record.filled <= 1:
+                held.append(record)
+                continue
+            yield from (self._padded(one) for one in held)
+            held.clear()
+            yield self._padded(record)
+        yield from held
+
+    def _rows(self) -> Generator[Record]:
+        try:
+            rows = self.worksheet.iter_rows(values_only=True)
+            for number, values in enumerate(rows, 1):
+                yield Record(number, _row_cells(values), "")
+        except _UNREADABLE as exc:
+            message = f"Cannot read sheet {self.name!r} of {self.filename!r}: {exc}"
+            raise IngestError(message, filename=self.filename) from exc
+
+    def _padded(self, record: Record) -> Record:
+        missing = self.width - len(record.fields)
+        if missing > 0 and not record.is_blank:
+            record.fields.extend([""] * missing)
+        return record
+
+
+@contextmanager
+def open_sheet(src: Source, sheet: str | int | None) -> Iterator[Sheet]:
+    """Open the workbook read-only (rows are streamed) and choose the sheet."""
+    with _workbook(src) as workbook:
+        sheets = [str(name) for name in workbook.sheetnames]
         chosen = _chosen_sheet(src, sheets, sheet)
-        frame = pd.read_excel(workbook, sheet_name=chosen)
-    frame = frame.dropna(how="all").dropna(axis=1, how="all")
-    if frame.empty:
-        message = (
-            f"Sheet {chosen!r} of {src.filename!r} holds no data (no rows under a "
-            f"header). Sheets: {', '.join(sheets)}; choose another with sheet=."
-        )
-        raise IngestError(message, filename=src.filename, line=1)
-    return frame.reset_index(drop=True)
+        worksheet = workbook[chosen]
+        if not hasattr(worksheet, "iter_rows"):
+            # A chart sheet: no cells.
+            worksheet = _NoRows()
+        elif hasattr(worksheet, "reset_dimensions"):
+            # The stored size may be stale (too small would cut rows off): ignore it.
+            worksheet.reset_dimensions()
+        found = Sheet(chosen, sheets, src.filename, worksheet)
+        found.width = _usual_width(found)
+        yield found
+
+
+class _NoRows:
+    def iter_rows(self, values_only: bool = True) -> Iterator[tuple[Any, ...]]:
+        return iter(())
+
+
+@contextmanager
+def _workbook(src: Source) -> Iterator[Any]:
+    # openpyxl ships no type hints (types-openpyxl is not a dependency).
+    import openpyxl  # type: ignore[import-untyped]
+
+    with src.open() as handle:
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except (*_UNREADABLE, openpyxl.utils.exceptions.InvalidFileException) as exc:
+            message = f"Cannot read {src.filename!r} as an Excel workbook: {exc}"
+            raise IngestError(message, filename=src.filename) from exc
+        try:
+            yield workbook
+        finally:
+            workbook.close()
+
+
+def _usual_width(sheet: Sheet) -> int:
+    with closing(sheet._rows()) as rows:
+        filled = (record for record in rows if not record.is_blank)
+        head = islice(filled, LAYOUT_RECORDS)
+        return max((len(record.fields) for record in head), default=0)
+
+
+def _row_cells(values: tuple[Any, ...] | list[Any]) -> list[str]:
+    cells = [cell_text(value) for value in values]
+    while cells and not cells[-1].strip():
+        cells.pop()
+    return cells
+
+
+def cell_text(value: object) -> str:
+    """A typed value as text that the type inference reads back as that value.
+
+    Integral floats lose ``.0`` (Excel stores every number as a float; 3.0 is the
+    integer 3), other floats are written by ``repr`` (the shortest text that reads
+    back as the same float), dates and times in ISO form, booleans as true/false.
+    Missing values (None, NaN, NaT) are empty.
+
+    Examples
+    --------
+    >>> [cell_text(value) for value in (3.0, 0.1 + 0.2, True, None, "007")]
+    ['3', '0.30000000000000004', 'true', '', '007']
+    >>> cell_text(datetime.datetime(2024, 3, 4)), cell_text(datetime.time(9, 30))
+    ('2024-03-04', '09:30:00')
+    """
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _float_text(value)
+    if isinstance(value, datetime.datetime):
+        return _datetime_text(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return "" if _is_missing(value) else str(value)
+
+
+def _float_text(value: float) -> str:
+    if math.isnan(value) or math.isinf(value):
+        # NaN is how pandas marks a missing number; Excel cannot hold either.
+        return ""
+    if value.is_integer() and abs(value) < _EXACT_FLOAT:
+        return str(int(value))
+    return repr(value)
+
+
+def _datetime_text(value: datetime.datetime) -> str:
+    # The base class's isoformat: a pandas Timestamp's own writes nanoseconds,
+    # which the microsecond timestamps of the type inference refuse.
+    if value.tzinfo is None and value.time() == datetime.time():
+        return value.date().isoformat()
+    return datetime.datetime.isoformat(value, sep=" ")
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
 
 
 def _chosen_sheet(src: Source, sheets: list[str], sheet: str | int | None) -> str:
-    if sheet is None:
+    if sheet is None and sheets:
         return sheets[0]
     if isinstance(sheet, int) and 0 <= sheet < len(sheets):
         return sheets[sheet]
@@ -75,6 +246,9 @@ def _chosen_sheet(src: Source, sheets: list[str], sheet: str | int | None) -> st
     raise IngestError(message, filename=src.filename)
 
 
+# -- Parquet and JSON --------------------------------------------------------------
+
+
 def _read_parquet(src: Source) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
@@ -83,14 +257,15 @@ def _read_parquet(src: Source) -> pd.DataFrame:
     return frame
 
 
-def _read_json(src: Source, *, lines: bool) -> pd.DataFrame:
+def _read_json(src: Source, *, lines: bool) -> RecordFrame:
     with src.open() as handle:
         data = handle.read()
     text = data.decode("utf-8-sig", errors="strict")
     stripped = text.lstrip()
     # A .json file of one object per line is NDJSON whatever its name says.
     if lines or (stripped.startswith("{") and _is_ndjson(stripped)):
-        return _records_frame(_ndjson_records(text, src.filename), src.filename)
+        numbers, records = _ndjson_records(text, src.filename)
+        return RecordFrame(_records_frame(records, src.filename), numbers)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -99,7 +274,7 @@ def _read_json(src: Source, *, lines: bool) -> pd.DataFrame:
             "Fix the file or export it again."
         )
         raise IngestError(message, filename=src.filename, line=exc.lineno) from exc
-    return _document_frame(document, src.filename)
+    return RecordFrame(_document_frame(document, src.filename))
 
 
 def _is_ndjson(text: str) -> bool:
@@ -111,8 +286,9 @@ def _is_ndjson(text: str) -> bool:
     return "\n" in text.strip()
 
 
-def _ndjson_records(text: str, filename: str) -> list[Any]:
-    records = []
+def _ndjson_records(text: str, filename: str) -> tuple[list[int], list[Any]]:
+    """The file line of each record, and the records."""
+    numbers, records = [], []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -124,7 +300,8 @@ def _ndjson_records(text: str, filename: str) -> list[Any]:
                 "Each line of NDJSON must be one JSON object."
             )
             raise IngestError(message, filename=filename, line=number) from exc
-    return records
+        numbers.append(number)
+    return numbers, records
 
 
 def _document_frame(document: Any, filename: str) -> pd.DataFrame:

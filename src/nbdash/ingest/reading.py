@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from contextlib import closing
+from dataclasses import dataclass, field, replace
+from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -28,12 +30,35 @@ from nbdash.ingest.detection import (
     detect_format,
     sniff_dialect,
 )
-from nbdash.ingest.formats import read_binary_format, sheet_names
+from nbdash.ingest.formats import (
+    SHEET_DIALECT,
+    Sheet,
+    cell_text,
+    open_sheet,
+    read_binary_format,
+    sheet_names,
+)
+from nbdash.ingest.memory import system_malloc
 from nbdash.ingest.naming import column_names
+from nbdash.ingest.records import Record
 from nbdash.ingest.report import ColumnReport, IngestReport, IngestResult
 from nbdash.ingest.source import Source
-from nbdash.ingest.structure import RAGGED_CHOICES, Layout, Ragged
-from nbdash.ingest.types import TypedColumn, type_columns
+from nbdash.ingest.structure import (
+    LAYOUT_RECORDS,
+    RAGGED_CHOICES,
+    Layout,
+    Ragged,
+    Rows,
+    build_rows,
+    detect_layout,
+)
+from nbdash.ingest.types import (
+    Override,
+    TypedColumn,
+    infer_column,
+    resolve_overrides,
+    type_columns,
+)
 
 _Overrides = tuple[Mapping[str, str] | None, Mapping[str, str] | None]
 
@@ -101,13 +126,15 @@ def read_table(
         False keeps every column as text, exactly as written in the file.
 
     column_types
-        Delimited text only: types chosen by the user, by column name (in the frame
-        or the file): ``"text"``, ``"integer"``, ``"number"``, ``"boolean"``,
-        ``"datetime"`` or ``"category"``. Values that do not fit are left missing,
-        counted as unparseable and reported with their lines.
+        Types chosen by the user, by column name (in the frame or the file):
+        ``"text"``, ``"integer"``, ``"number"``, ``"boolean"``, ``"datetime"`` or
+        ``"category"``. Values that do not fit are left missing, counted as
+        unparseable and reported with their lines (sheet rows for Excel, record
+        lines for NDJSON). Every format: the column of a Parquet or JSON file is
+        written out as text and typed as delimited text is.
     date_formats
-        Delimited text only: ``strptime`` formats by column, e.g.
-        ``{"day": "%d/%m/%y"}``; such a column is read as datetime with it.
+        ``strptime`` formats by column, e.g. ``{"day": "%d/%m/%y"}``; such a column
+        is read as datetime with it. Every format, like ``column_types``.
 
     Returns
     -------
@@ -130,23 +157,26 @@ def read_table(
     np.float64(1203.5)
     """
     _check_options(ragged, delimiter, quotechar, escapechar)
-    src = unpack(Source.of(source, filename), member)
-    head = src.head()
-    with src.open() as handle:
-        file_format = detect_format(head, src.filename, zip_source=handle)
-    logger.debug("Reading %s as %s", src.filename, file_format)
+    # Arrow allocates from malloc for the whole read: freed batch text and typed
+    # values go back to the OS before pandas copies the columns into the frame.
+    with system_malloc():
+        src = unpack(Source.of(source, filename), member)
+        head = src.head()
+        with src.open() as handle:
+            file_format = detect_format(head, src.filename, zip_source=handle)
+        logger.debug("Reading %s as %s", src.filename, file_format)
 
-    overrides = (column_types, date_formats)
-    if file_format != "csv":
-        _no_overrides(src.filename, file_format, overrides)
-        frame = read_binary_format(src, file_format, sheet)
-        return _result_from_frame(frame, src.filename, file_format)
-    options = _TextOptions(
-        encoding, delimiter, quotechar, escapechar, header_row, skip_rows, ragged
-    )
-    return _read_delimited(
-        src, head, options, tuple(missing_values), dayfirst, infer_types, overrides
-    )
+        typing = _Typing(
+            tuple(missing_values), dayfirst, infer_types, (column_types, date_formats)
+        )
+        if file_format not in ("csv", "xlsx"):
+            return _read_records(src, file_format, typing)
+        options = _TextOptions(
+            encoding, delimiter, quotechar, escapechar, header_row, skip_rows, ragged
+        )
+        if file_format == "xlsx":
+            return _read_sheet(src, sheet, options, typing)
+        return _read_delimited(src, head, options, typing)
 
 
 def list_sheets(
@@ -207,14 +237,18 @@ class _TextOptions:
     ragged: Ragged
 
 
+@dataclass
+class _Typing:
+    """How columns are typed: the options of ``read_table`` every format shares."""
+
+    missing_values: tuple[str, ...] = ()
+    dayfirst: bool | None = None
+    infer_types: bool = True
+    overrides: _Overrides = field(default=(None, None))
+
+
 def _read_delimited(
-    src: Source,
-    head: bytes,
-    options: _TextOptions,
-    missing_values: tuple[str, ...],
-    dayfirst: bool | None,
-    infer_types: bool,
-    overrides: _Overrides = (None, None),
+    src: Source, head: bytes, options: _TextOptions, typing: _Typing
 ) -> IngestResult:
     encoding = options.encoding or detect_encoding(head, src.filename)
     sample = _sample(src, head, encoding)
@@ -223,7 +257,8 @@ def _read_delimited(
 
     # Columns the user types are read as text, so their misfits can be reported;
     # with missing_values too, so tokens such as -999 are counted as missing.
-    typed = infer_types and not any(overrides) and not missing_values
+    typed = typing.infer_types and not any(typing.overrides)
+    typed = typed and not typing.missing_values
     text = read_text_table(
         src, encoding, dialect, layout=layout, ragged=options.ragged, typed=typed
     )
@@ -233,7 +268,7 @@ def _read_delimited(
         src.filename, "csv", encoding=encoding, delimiter=dialect.delimiter
     )
     _report_layout(text, encoding, dialect, report)
-    frame = _typed_frame(text, report, missing_values, dayfirst, infer_types, overrides)
+    frame = _typed_frame(text, report, typing)
     _locate_unparseable(src, encoding, dialect, text, report)
     report.collect_changes()
 
@@ -283,7 +318,11 @@ def _dialect(sample: str, options: _TextOptions) -> Dialect:
 def _layout(
     src: Source, encoding: str, dialect: Dialect, options: _TextOptions
 ) -> Layout:
-    detected = find_layout(src, encoding, dialect)
+    return _chosen_layout(find_layout(src, encoding, dialect), options)
+
+
+def _chosen_layout(detected: Layout, options: _TextOptions) -> Layout:
+    """The detected layout with ``header_row`` and ``skip_rows`` applied."""
     if options.header_row is None and not options.skip_rows:
         return detected
     skip = options.skip_rows + max(options.header_row or 0, 0)
@@ -300,10 +339,7 @@ def _report_layout(
 ) -> None:
     if encoding == "utf-8-sig":
         report.add_problem(1, None, "byte order mark (BOM) at the start removed")
-    if text.header_rows == 0:
-        report.add_problem(
-            None, None, "the file has no header row: columns are named column_1, ..."
-        )
+    _report_no_header(text, report)
     if dialect.skipinitialspace:
         report.add_problem(None, None, "spaces after each delimiter removed")
     if dialect.escapechar:
@@ -312,13 +348,15 @@ def _report_layout(
         )
 
 
+def _report_no_header(text: TextTable, report: IngestReport) -> None:
+    if text.header_rows == 0:
+        report.add_problem(
+            None, None, "the file has no header row: columns are named column_1, ..."
+        )
+
+
 def _typed_frame(
-    text: TextTable,
-    report: IngestReport,
-    missing_values: tuple[str, ...],
-    dayfirst: bool | None,
-    infer_types: bool = True,
-    overrides: _Overrides = (None, None),
+    text: TextTable, report: IngestReport, typing: _Typing
 ) -> pd.DataFrame:
     for line, message in text.problems:
         report.add_problem(line, None, message)
@@ -326,15 +364,15 @@ def _typed_frame(
     names = column_names(text.header)
     # Surplus fields are whatever a broken row held: keep them as written.
     is_extra = text.has_extra and text.header[-1:] == [EXTRA_COLUMN]
-    if infer_types:
+    if typing.infer_types:
         typed_columns = type_columns(
             names,
             text.header,
             text.columns,
-            missing_values=missing_values,
-            dayfirst=dayfirst,
-            column_types=overrides[0],
-            date_formats=overrides[1],
+            missing_values=typing.missing_values,
+            dayfirst=typing.dayfirst,
+            column_types=typing.overrides[0],
+            date_formats=typing.overrides[1],
             keep_as_text=len(names) - 1 if is_extra else None,
             ready=text.ready,
         )
@@ -429,23 +467,32 @@ def _locate_unparseable(
     report: IngestReport,
 ) -> None:
     """Turn the row numbers of odd cells into file lines and report them."""
-    rows = sorted({row for column in report.columns for row in column.sample_lines})
+    rows = _misfit_rows(report)
     if not rows:
         return
     if text.row_lines is not None:
         lines = {row: text.row_lines[row] for row in rows}
     else:
         lines = lines_of_rows(src, encoding, dialect, rows)
+    _report_misfits(report, dict(enumerate(text.columns)), lines)
 
+
+def _misfit_rows(report: IngestReport) -> list[int]:
+    return sorted({row for column in report.columns for row in column.sample_lines})
+
+
+def _report_misfits(
+    report: IngestReport, texts: Mapping[int, pa.Array], lines: Mapping[int, int]
+) -> None:
+    """Report each odd cell, quoting its text (``texts`` by column index), at its
+    line; ``sample_lines`` become those lines (rows without a line are left out)."""
     for index, column in enumerate(report.columns):
-        raw = text.columns[index]
+        if not column.sample_lines:
+            continue
+        raw = texts[index]
         for row in column.sample_lines:
-            value = raw[row].as_py()
-            report.add_problem(
-                lines.get(row),
-                column.name,
-                _misfit(value, column),
-            )
+            message = _misfit(raw[row].as_py(), column)
+            report.add_problem(lines.get(row), column.name, message)
         column.sample_lines = [
             lines[row] for row in column.sample_lines if row in lines
         ]
@@ -457,30 +504,155 @@ def _misfit(value: object, column: ColumnReport) -> str:
     return f"{value!r} is not a number, so column {column.name!r} is kept as text"
 
 
-def _no_overrides(filename: str, file_format: str, overrides: _Overrides) -> None:
-    # TODO: apply column_types/date_formats to Excel, Parquet and JSON columns too
-    # (convert the column to text, then through types.infer_column). Not done yet:
-    # these formats carry their own types, and the misfit report needs line numbers
-    # they do not have; meanwhile the user gets the error below, saying what to do.
-    if any(overrides):
-        message = (
-            f"column_types and date_formats apply to delimited text; {filename!r} is "
-            f"{file_format}. Convert the column after reading, or save it as CSV."
-        )
-        raise IngestError(message, filename=filename)
+# -- Excel sheets ------------------------------------------------------------------
 
 
-def _result_from_frame(
-    frame: pd.DataFrame, filename: str, file_format: str
+def _read_sheet(
+    src: Source, sheet: str | int | None, options: _TextOptions, typing: _Typing
 ) -> IngestResult:
-    original = [str(name) for name in frame.columns]
-    frame.columns = pd.Index(column_names(original))
-    report = IngestReport(filename, file_format, rows=len(frame))
-    for name, before in zip(frame.columns, original, strict=True):
-        column = frame[name]
-        report.columns.append(
-            ColumnReport(
-                name, before, str(column.dtype), missing=int(column.isna().sum())
-            )
-        )
+    """A sheet's cells as text through the delimited-text path (lines: sheet rows)."""
+    with open_sheet(src, sheet) as opened:
+        first = _first_records(opened)
+        layout = _chosen_layout(detect_layout(first), options)
+        opened.width = _table_width(first, layout)
+        # Rows are mended by the shapes of their cells only when a delimiter may
+        # have been doubled or lost; a sheet's cells have no delimiters.
+        layout = replace(layout, width=opened.width, profile=None)
+        text = _sheet_table(opened, layout, options.ragged)
+    if not text.columns or not len(text.columns[0]):
+        raise _no_data(src, opened)
+
+    report = IngestReport(src.filename, "xlsx")
+    _report_no_header(text, report)
+    frame = _typed_frame(text, report, typing)
+    assert text.row_lines is not None
+    lines = {row: text.row_lines[row] for row in _misfit_rows(report)}
+    _report_misfits(report, dict(enumerate(text.columns)), lines)
+    report.collect_changes()
+
+    logger.info(
+        "Read sheet %r of %s: %d rows, %d columns",
+        opened.name,
+        src.filename,
+        report.rows,
+        frame.shape[1],
+    )
     return IngestResult(frame, report)
+
+
+def _first_records(opened: Sheet) -> list[Record]:
+    with closing(opened.records()) as records:
+        filled = (record for record in records if not record.is_blank)
+        return list(islice(filled, LAYOUT_RECORDS))
+
+
+def _table_width(records: list[Record], layout: Layout) -> int:
+    """How many columns the table has: as far as the header names columns, or as
+    most rows reach (an unnamed last column). A row reaching further is ragged."""
+    start = layout.skip + layout.header_rows
+    named = max((_extent(one) for one in records[layout.skip : start]), default=0)
+    reach = sorted(_extent(one) for one in records[start:])
+    usual = reach[len(reach) // 2] if reach else 0
+    return max(named, usual)
+
+
+def _extent(record: Record) -> int:
+    """The number of fields up to the last filled one."""
+    filled = [index for index, cell in enumerate(record.fields) if cell.strip()]
+    return filled[-1] + 1 if filled else 0
+
+
+def _sheet_table(opened: Sheet, layout: Layout, ragged: Ragged) -> TextTable:
+    """The table's cells as text columns; columns empty in the header and in every
+    row (spacers, a table that starts in column B) are left out."""
+    with closing(opened.records()) as records:
+        try:
+            rows = build_rows(records, layout, SHEET_DIALECT, ragged)
+        except IngestError as exc:
+            if exc.filename:
+                raise
+            message = f"{opened.filename!r} sheet {opened.name!r} {exc}"
+            raise IngestError(message, filename=opened.filename, line=exc.line) from exc
+
+    width = len(rows.header) - rows.has_extra
+    kept = [index for index in range(width) if _has_cells(rows, index)]
+    header = [rows.header[index] for index in kept]
+    columns = [
+        pa.array([row[index] for row in rows.rows], pa.string()) for index in kept
+    ]
+    if rows.has_extra:
+        header.append(EXTRA_COLUMN)
+        columns.append(pa.array(rows.extras, pa.string()))
+    rows.rows.clear()
+    return TextTable(
+        header,
+        columns,
+        problems=list(rows.notes),
+        row_lines=rows.lines,
+        has_extra=rows.has_extra,
+        header_rows=layout.header_rows,
+    )
+
+
+def _has_cells(rows: Rows, index: int) -> bool:
+    if rows.header[index].strip():
+        return True
+    return any(row[index].strip() for row in rows.rows)
+
+
+def _no_data(src: Source, opened: Sheet) -> IngestError:
+    message = (
+        f"Sheet {opened.name!r} of {src.filename!r} holds no data (no rows under a "
+        f"header). Sheets: {', '.join(opened.sheets)}; choose another with sheet=."
+    )
+    return IngestError(message, filename=src.filename, line=1)
+
+
+# -- Parquet and JSON --------------------------------------------------------------
+
+
+def _read_records(src: Source, file_format: str, typing: _Typing) -> IngestResult:
+    """A file that carries its types; ``column_types``/``date_formats`` columns are
+    written out as text (``formats.cell_text``) and typed as delimited text is."""
+    read = read_binary_format(src, file_format)
+    frame = read.frame
+    original = [str(name) for name in frame.columns]
+    names = column_names(original)
+    frame.columns = pd.Index(names)
+    overrides = resolve_overrides(names, original, *typing.overrides)
+
+    report = IngestReport(src.filename, file_format, rows=len(frame))
+    texts: dict[int, pa.Array] = {}
+    for index, (name, before) in enumerate(zip(names, original, strict=True)):
+        if overrides[index] == (None, None):
+            column = frame[name]
+            missing = int(column.isna().sum())
+            report.columns.append(
+                ColumnReport(name, before, str(column.dtype), missing)
+            )
+            continue
+        texts[index] = _as_text(frame[name])
+        typed = _retyped(texts[index], overrides[index], typing)
+        frame[name] = _to_series(typed.values).set_axis(frame.index)
+        report.columns.append(_column_report(name, before, frame[name], typed))
+
+    rows = _misfit_rows(report)
+    lines = {} if read.lines is None else {row: read.lines[row] for row in rows}
+    _report_misfits(report, texts, lines)
+    report.collect_changes()
+    return IngestResult(frame, report)
+
+
+def _as_text(column: pd.Series) -> pa.Array:
+    return pa.array([cell_text(value) for value in column.tolist()], pa.string())
+
+
+def _retyped(text: pa.Array, override: Override, typing: _Typing) -> TypedColumn:
+    kind, date_format = override
+    return infer_column(
+        text,
+        missing_values=typing.missing_values,
+        dayfirst=typing.dayfirst,
+        kind=kind,
+        date_format=date_format,
+    )

@@ -14,8 +14,10 @@ sends a file in one message. The protocol, one acknowledged message at a time:
     -> ``{aborted}``; the temporary file is removed.
 ``reread {options}``
     -> ``{dataset, version, rows}``; the file last uploaded is read again with the
-    user's overrides (delimiter, encoding, header row, column types, date formats,
-    missing values, day first) and the dataset replaced only when the read succeeds.
+    user's overrides (delimiter, encoding, header row, sheet, column types, date
+    formats, missing values, day first) and the dataset replaced only when the read
+    succeeds. Column types and date formats apply to every format (CSV, Excel,
+    Parquet, JSON); delimiter and encoding to delimited text only.
 
 A file whose bytes all arrived is kept until the widget is closed (or another file is
 uploaded), so that it can be re-read without uploading it again. A failed transfer
@@ -82,6 +84,7 @@ class ReadOptions(TypedDict, total=False):
     encoding: str
     delimiter: str
     header_row: int
+    sheet: str
     column_types: dict[str, str]
     date_formats: dict[str, str]
     missing_values: list[str]
@@ -92,6 +95,7 @@ _OPTION_TYPES: dict[str, type] = {
     "encoding": str,
     "delimiter": str,
     "header_row": int,
+    "sheet": str,
     "column_types": dict,
     "date_formats": dict,
     "missing_values": list,
@@ -287,6 +291,10 @@ class Upload(NbdashWidget):
     options = traitlets.Dict().tag(sync=True)
     """The read options of the last read (:class:`ReadOptions`); empty: all detected."""
 
+    sheets = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """The sheet names of the uploaded Excel workbook, in order, for the ``sheet``
+    read option; empty for other files."""
+
     can_reread = traitlets.Bool(False).tag(sync=True)
     """Whether an uploaded file is kept that ``reread`` can read again."""
 
@@ -396,6 +404,7 @@ class Upload(NbdashWidget):
         self._forget_kept()
         with self.hold_sync():
             self.report, self.options, self.progress = {}, {}, 0.0
+            self.sheets = []
         with self._failing("start"):
             transfer = self._open_transfer(content)
             self._transfer = transfer
@@ -433,8 +442,11 @@ class Upload(NbdashWidget):
         # Every byte arrived: the file is kept for re-reads, whether this read works.
         self._transfer = None
         self._kept = _Kept(transfer.filename, transfer.dataset, transfer.path)
+        sheets = _sheet_names(transfer.path, transfer.filename)
         with self.hold_sync():
             self.status, self.can_reread, self.options = "reading", True, {}
+            # Known before the read, so a sheet that holds no table can be left.
+            self.sheets = sheets
 
         try:
             version, report = self._ingest(
@@ -583,7 +595,8 @@ class Upload(NbdashWidget):
         kept, self._kept = self._kept, None
         if kept is not None:
             kept.discard()
-            self.can_reread = False
+            with self.hold_sync():
+                self.can_reread, self.sheets = False, []
 
     def _discard(self) -> None:
         transfer, self._transfer = self._transfer, None
@@ -625,6 +638,20 @@ class Upload(NbdashWidget):
             f"{len(columns)} columns, {problems} problems"
         )
         return f"<div class='nbdash-upload'><p>{head}</p><ul>{items}</ul></div>"
+
+
+def _sheet_names(path: Path, filename: str) -> list[str]:
+    """The sheets of an Excel workbook (by its extension); none for other files."""
+    from nbdash.ingest.reading import list_sheets
+
+    if Path(filename).suffix.lower() not in (".xlsx", ".xlsm"):
+        return []
+    try:
+        return list_sheets(path, filename=filename)
+    except NbdashError as exc:
+        # The read that follows reports what is wrong with the file.
+        logger.debug("no sheet names for %s: %s", filename, exc)
+        return []
 
 
 def _column_line(column: dict[str, Any]) -> str:
