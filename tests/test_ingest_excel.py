@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import openpyxl.chart
 import pandas as pd
 import pytest
 
@@ -355,3 +358,178 @@ def test_parquet_overrides_keep_other_columns(tmp_path: Path) -> None:
     pd.testing.assert_series_equal(result.frame["x"], frame["x"])
     assert [c.kind for c in result.report.columns] == ["text", "datetime", "text"]
     assert result.report.column("x").dtype == "float64"
+
+
+# -- What real exports hold ----------------------------------------------------------
+
+
+def book_bytes(book: openpyxl.Workbook) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def with_sheet_xml(data: bytes, edit: Any) -> bytes:
+    """The workbook with its first sheet's XML passed through ``edit``."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = edit(body.decode()).encode()
+            archive.writestr(item, body)
+    return buffer.getvalue()
+
+
+def test_merged_title_and_group_header_name_every_column() -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "Sales report 2024"
+    sheet.merge_cells("A1:E1")
+    sheet["A3"], sheet["B3"], sheet["D3"] = "Region", "Sales", "Costs"
+    for merged in ("A3:A4", "B3:C3", "D3:E3"):
+        sheet.merge_cells(merged)
+    for column, quarter in zip("BCDE", ["Q1", "Q2", "Q1", "Q2"], strict=True):
+        sheet[f"{column}4"] = quarter
+    sheet.append(["North", 10, 12, 3, 4])
+    sheet.append(["South", 7, 9, 1, 2])
+    sheet.append(["West", 5, 6, 7, 8])
+    sheet.append([None, 1, 2, 3, 9])
+    sheet.merge_cells("A7:A8")  # one label for two rows
+
+    result = read_table(book_bytes(book), filename="m.xlsx")
+
+    frame = result.frame
+    names = ["Region", "Sales Q1", "Sales Q2", "Costs Q1", "Costs Q2"]
+    assert list(frame.columns) == names
+    assert frame["Region"].tolist() == ["North", "South", "West", "West"]
+    assert frame["Sales Q2"].tolist() == [12, 9, 6, 2]
+    assert frame["Costs Q2"].tolist() == [4, 2, 8, 9]
+    assert lines_of(result, "preamble line skipped") == [1]
+
+
+def test_error_cells_are_missing_and_reported() -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["a", "b", "ratio", "look"])
+    for row in range(2, 5):
+        book.active.append(
+            [row, row - 3, f"=A{row}/B{row}", f"=VLOOKUP(A{row},X:Y,2,0)"]
+        )
+    cached = {"C2": ("e", "#DIV/0!"), "C3": ("n", "-1.5"), "C4": ("n", "4")}
+    cached |= {"D2": ("str", "x"), "D3": ("e", "#N/A"), "D4": ("str", "y")}
+
+    def cache(xml: str) -> str:
+        for ref, (kind, value) in cached.items():
+            xml = re.sub(
+                rf'<c r="{ref}"><f>([^<]*)</f><v\s*/>',
+                rf'<c r="{ref}" t="{kind}"><f>\1</f><v>{value}</v>',
+                xml,
+            )
+        return xml
+
+    result = read_table(with_sheet_xml(book_bytes(book), cache), filename="e.xlsx")
+
+    frame = result.frame
+    assert frame["ratio"].tolist()[1:] == [-1.5, 4.0] and pd.isna(frame["ratio"][0])
+    assert str(frame["ratio"].dtype) == "float64"
+    assert frame["look"].tolist()[::2] == ["x", "y"] and pd.isna(frame["look"][1])
+    problems = {(p.line, p.column): p.message for p in result.report.problems}
+    assert (
+        problems[(2, "ratio")] == "Excel error '#DIV/0!' in the cell: read as missing"
+    )
+    assert problems[(3, "look")] == "Excel error '#N/A' in the cell: read as missing"
+    assert result.report.column("ratio").missing == 1
+
+
+def test_formulas_without_saved_results_are_reported() -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["a", "b", "sum"])
+    for row in range(2, 5):
+        book.active.append([row, 2 * row, f"=A{row}+B{row}"])
+
+    result = read_table(book_bytes(book), filename="f.xlsx")
+
+    assert result.frame["sum"].isna().all()
+    [problem] = [p for p in result.report.problems if p.column == "sum"]
+    assert problem.line == 2
+    assert problem.message.startswith("3 formula cells have no saved result")
+    assert not result.report.ok
+
+
+def test_dates_times_durations_and_percents() -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["serial", "time", "duration", "share"])
+    sheet.append([45292, datetime.time(9, 30), datetime.timedelta(minutes=90), 0.15])
+    sheet.append([45293.5, datetime.time(17, 45, 5), datetime.timedelta(days=2), 1])
+    for row in (2, 3):
+        sheet.cell(row, 1).number_format = "yyyy-mm-dd hh:mm"
+        sheet.cell(row, 4).number_format = "0%"
+
+    frame = read_table(book_bytes(book), filename="d.xlsx").frame
+
+    # 45292 is 2024-01-01 in Excel's 1900 date system; .5 is noon.
+    assert frame["serial"].tolist() == [
+        pd.Timestamp(2024, 1, 1),
+        pd.Timestamp(2024, 1, 2, 12),
+    ]
+    assert frame["time"].tolist() == ["09:30:00", "17:45:05"]
+    # Hours as Excel shows a duration ([h]:mm:ss), not "2 days, 0:00:00".
+    assert frame["duration"].tolist() == ["1:30:00", "48:00:00"]
+    # The stored fraction, not the 15 shown.
+    assert frame["share"].tolist() == [0.15, 1.0]
+
+
+def test_default_sheet_passes_over_hidden_and_chart_sheets() -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "Old"
+    book.active.append(["x"])
+    book.active.sheet_state = "hidden"
+    data = book.create_sheet("Data")
+    for row in (["k", "v"], ["a", 1], ["b", 2]):
+        data.append(row)
+    chart = openpyxl.chart.BarChart()
+    chart.add_data(openpyxl.chart.Reference(data, min_col=2, min_row=1, max_row=3))
+    book.create_chartsheet("Chart", 0).add_chart(chart)
+    workbook = book_bytes(book)
+
+    assert read_table(workbook, filename="b.xlsx").frame["v"].tolist() == [1, 2]
+    with pytest.raises(IngestError, match=r"Sheet 'Chart' of 'b\.xlsx' is a chart sh"):
+        read_table(workbook, filename="b.xlsx", sheet="Chart")
+
+
+def test_table_at_d5_with_notes_to_its_right() -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    rows: Rows = [["name", "qty"], ["pen", 2], ["ink", 5], ["pad", 1], ["cap", 7]]
+    for number, row in enumerate(rows, 5):
+        for column, value in enumerate(row, 4):
+            sheet.cell(number, column, value)
+    sheet["M5"], sheet["M7"] = "Prices exclude VAT", "checked by Ann"
+
+    result = read_table(book_bytes(book), filename="n.xlsx")
+
+    assert list(result.frame.columns) == ["name", "qty"]
+    assert result.frame["qty"].tolist() == [2, 5, 1, 7]
+    assert lines_of(result, "note beside the table dropped: 'checked by Ann'") == [7]
+    assert lines_of(result, "'Prices exclude VAT'") == [None]
+
+
+def test_encrypted_workbook_is_refused_clearly() -> None:
+    # Written by msoffcrypto-tool (password "secret") around a one-cell workbook.
+    path = Path(__file__).parent / "data" / "encrypted.xlsx"
+
+    with pytest.raises(IngestError, match=r"'encrypted\.xlsx' is a password-prot"):
+        read_table(path)
+
+
+def test_files_named_xlsx_that_are_not_workbooks() -> None:
+    workbook = workbook_bytes({"S": [["k"], [1]]})
+
+    as_text = read_table(b"a,b\n1,2\n", filename="export.xlsx")
+    assert as_text.report.format == "csv" and as_text.frame["b"].tolist() == [2]
+    with pytest.raises(IngestError, match=r"'t\.xlsx' .* a damaged zip archive"):
+        read_table(workbook[: len(workbook) // 2], filename="t.xlsx")
+    with pytest.raises(IngestError, match=r"'old\.xls' .* old-style Excel \.xls"):
+        read_table(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), filename="old.xls")

@@ -39,13 +39,15 @@ _EXTENSIONS = {
     ".jsonl": "ndjson",
 }
 
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _UNSUPPORTED_MAGIC = {
     b"%PDF": "a PDF document",
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
     b"\x1f\x8b": "a gzip archive",
-    b"\xd0\xcf\x11\xe0": "an old-style Excel .xls or other OLE document",
+    _OLE_MAGIC: "an old-style Excel .xls workbook or another OLE document (save it "
+    "as .xlsx from Excel or LibreOffice)",
     b"7z\xbc\xaf": "a 7-Zip archive",
     b"Rar!": "a RAR archive",
 }
@@ -69,12 +71,31 @@ def detect_format(
         return "parquet"
     if head.startswith(b"PK\x03\x04"):
         return _zip_format(zip_source, filename)
+    if head.startswith(_OLE_MAGIC) and _is_encrypted_package(zip_source):
+        message = (
+            f"{filename!r} is a password-protected (encrypted) workbook, which "
+            "nbdash cannot open. Open it in Excel, remove the password (File > Info "
+            "> Protect Workbook), save it and upload it again."
+        )
+        raise NotATableError(message, filename=filename)
     for magic, what in _UNSUPPORTED_MAGIC.items():
         if head.startswith(magic):
             raise not_a_table(filename, what)
 
     suffix = PurePath(filename).suffix.lower()
-    return _EXTENSIONS.get(suffix, "csv")
+    # A workbook is a zip: a .xlsx that is not one is text saved under that name
+    # (some exports do), read as such; binary data is refused by its encoding.
+    found = _EXTENSIONS.get(suffix, "csv")
+    return "csv" if found == "xlsx" else found
+
+
+def _is_encrypted_package(source: BinaryIO | None) -> bool:
+    """Whether an OLE file holds an encrypted Office document: its directory names
+    the stream ``EncryptedPackage`` (in UTF-16), wherever the sector lies."""
+    if source is None:
+        return False
+    source.seek(0)
+    return "EncryptedPackage".encode("utf-16-le") in source.read()
 
 
 def _zip_format(zip_source: BinaryIO | None, filename: str) -> str:

@@ -16,7 +16,7 @@ import math
 import zipfile
 from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -26,6 +26,7 @@ import pandas as pd
 from nbdash.errors import IngestError
 from nbdash.ingest.detection import Dialect
 from nbdash.ingest.records import Record
+from nbdash.ingest.sheetxml import FlaggedCells, flagged_cells
 from nbdash.ingest.source import Source
 from nbdash.ingest.structure import LAYOUT_RECORDS
 
@@ -84,6 +85,16 @@ class Sheet:
     width: int = 0
     """The table's usual width: the widest of the first rows, trailing empty cells
     left out. Rows are padded to it (a sheet does not store empty cells)."""
+    flagged: FlaggedCells = field(default_factory=FlaggedCells)
+    """Error cells and unsaved formulas, by sheet row and column of the sheet."""
+    errors: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    """The error cells by sheet row: (field, error text)."""
+    merged: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
+    """Merged ranges by first row: (last row, first field, last field)."""
+    first_column: int = 0
+    """The sheet column (0-based) of each record's first field."""
+    is_chart: bool = False
+    """A chart sheet: it holds a chart, no cells."""
 
     def records(self) -> Generator[Record]:
         """Every row as a record of text cells, its line the sheet row number.
@@ -113,11 +124,31 @@ class Sheet:
             # calamine gives every row from the first (empty ones too), starting at
             # the sheet's first used column: the row number is the position.
             rows = self.worksheet.iter_rows()
+            fills: dict[int, list[tuple[int, int, object]]] = {}
             for number, values in enumerate(rows, 1):
+                if self.errors or self.merged:
+                    values = self._restored(number, list(values), fills)
                 yield Record(number, _row_cells(values), "")
         except (*_UNREADABLE, CalamineError) as exc:
             message = f"Cannot read sheet {self.name!r} of {self.filename!r}: {exc}"
             raise IngestError(message, filename=self.filename) from exc
+
+    def _restored(
+        self, number: int, values: list[Any], fills: dict[int, list[Any]]
+    ) -> list[Any]:
+        """The row with the text of its error cells (calamine reads them empty)
+        and the value of a merged range in each of its cells."""
+        for index, error in self.errors.get(number, ()):
+            if index < len(values):
+                values[index] = error
+        for last, left, right in self.merged.get(number, ()):
+            if _is_spread(values, left, right):
+                for row in range(number, last + 1):
+                    fills.setdefault(row, []).append((left, right, values[left]))
+        for left, right, value in fills.pop(number, ()):
+            values.extend([""] * (right + 1 - len(values)))
+            values[left : right + 1] = [value] * (right + 1 - left)
+        return values
 
     def _padded(self, record: Record) -> Record:
         missing = self.width - len(record.fields)
@@ -134,7 +165,7 @@ def open_sheet(src: Source, sheet: str | int | None) -> Iterator[Sheet]:
 
     with _workbook(src) as workbook:
         sheets = [str(name) for name in workbook.sheet_names]
-        chosen = _chosen_sheet(src, sheets, sheet)
+        chosen = _chosen_sheet(src, sheets, _first_shown(workbook, sheet))
         try:
             # A chart sheet comes back with no rows.
             worksheet = workbook.get_sheet_by_name(chosen)
@@ -142,8 +173,49 @@ def open_sheet(src: Source, sheet: str | int | None) -> Iterator[Sheet]:
             message = f"Cannot read sheet {chosen!r} of {src.filename!r}: {exc}"
             raise IngestError(message, filename=src.filename) from exc
         found = Sheet(chosen, sheets, src.filename, worksheet)
+        found.is_chart = chosen in _chart_sheets(workbook)
+        _describe_cells(src, found)
         found.width = _usual_width(found)
         yield found
+
+
+def _describe_cells(src: Source, sheet: Sheet) -> None:
+    """What calamine's rows leave out: merged ranges, error cells, unsaved formulas."""
+    start = sheet.worksheet.start
+    sheet.first_column = start[1] if start else 0
+    for (top, left), (bottom, right) in sheet.worksheet.merged_cell_ranges or ():
+        first, last = left - sheet.first_column, right - sheet.first_column
+        if first >= 0:
+            sheet.merged.setdefault(top + 1, []).append((bottom + 1, first, last))
+    with src.open() as handle:
+        try:
+            sheet.flagged = flagged_cells(handle, sheet.name)
+        except (*_UNREADABLE, zipfile.LargeZipFile) as exc:
+            # calamine read the sheet: these notes are not worth refusing it for.
+            logger.warning("Cannot scan sheet %r for error cells: %s", sheet.name, exc)
+        return
+    for (row, column), error in sheet.flagged.errors.items():
+        if column >= sheet.first_column:
+            sheet.errors.setdefault(row, []).append(
+                (column - sheet.first_column, error)
+            )
+
+
+def _is_spread(values: list[Any], left: int, right: int) -> bool:
+    """Whether a merged range's value belongs in each of its cells.
+
+    A range over several columns does in a row with other cells (a group name
+    above its columns), not alone in its row (a title or a section label). A range
+    over rows in one column does in a data row (one holding a number or date: a
+    label for several rows), not in a header row, whose joining would name it
+    twice.
+    """
+    if left >= len(values) or values[left] in (None, ""):
+        return False
+    others = [value for index, value in enumerate(values) if not left <= index <= right]
+    if left < right:
+        return any(value not in (None, "") for value in others)
+    return any(not isinstance(value, str) and value is not None for value in others)
 
 
 @contextmanager
@@ -184,7 +256,8 @@ def cell_text(value: object) -> str:
     Integral floats lose ``.0`` (Excel stores every number as a float; 3.0 is the
     integer 3), other floats are written by ``repr`` (the shortest text that reads
     back as the same float), dates and times in ISO form, booleans as true/false.
-    Missing values (None, NaN, NaT) are empty.
+    Durations as Excel shows them, in hours (``49:00:05``). Missing values (None,
+    NaN, NaT) are empty.
 
     Examples
     --------
@@ -205,6 +278,8 @@ def cell_text(value: object) -> str:
         return _datetime_text(value)
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return _duration_text(value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str)
     return "" if _is_missing(value) else str(value)
@@ -227,11 +302,44 @@ def _datetime_text(value: datetime.datetime) -> str:
     return datetime.datetime.isoformat(value, sep=" ")
 
 
+def _duration_text(value: datetime.timedelta) -> str:
+    # As Excel shows a duration ([h]:mm:ss): hours past 24 are not made days, so
+    # every cell of a column has one form (str() writes "2 days, 1:00:00").
+    sign = "-" if value < datetime.timedelta(0) else ""
+    minutes, seconds = divmod(abs(value), datetime.timedelta(minutes=1))
+    hours, minutes = divmod(minutes, 60)
+    second_text = f"{seconds.total_seconds():09.6f}".rstrip("0").rstrip(".")
+    return f"{sign}{hours}:{minutes:02d}:{second_text.zfill(2)}"
+
+
 def _is_missing(value: object) -> bool:
     try:
         return bool(pd.isna(value))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return False
+
+
+def _first_shown(workbook: Any, sheet: str | int | None) -> str | int | None:
+    """With no sheet asked for, the first worksheet Excel shows: hidden sheets and
+    chart sheets (which hold no cells) are passed over."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    if sheet is not None:
+        return sheet
+    shown = (
+        str(one.name)
+        for one in workbook.sheets_metadata
+        if one.typ == SheetTypeEnum.WorkSheet
+        and one.visible == SheetVisibleEnum.Visible
+    )
+    return next(shown, None)
+
+
+def _chart_sheets(workbook: Any) -> set[str]:
+    from python_calamine import SheetTypeEnum
+
+    chart = SheetTypeEnum.ChartSheet
+    return {str(one.name) for one in workbook.sheets_metadata if one.typ == chart}
 
 
 def _chosen_sheet(src: Source, sheets: list[str], sheet: str | int | None) -> str:

@@ -518,12 +518,15 @@ def _read_sheet(
         # Rows are mended by the shapes of their cells only when a delimiter may
         # have been doubled or lost; a sheet's cells have no delimiters.
         layout = replace(layout, width=opened.width, profile=None)
-        text = _sheet_table(opened, layout, options.ragged)
+        text, fields = _sheet_table(opened, layout, options.ragged)
     if not text.columns or not len(text.columns[0]):
         raise _no_data(src, opened)
 
     report = IngestReport(src.filename, "xlsx")
     _report_no_header(text, report)
+    _report_flagged_cells(opened, text, fields, report)
+    errors = tuple(sorted(set(opened.flagged.errors.values())))
+    typing = replace(typing, missing_values=typing.missing_values + errors)
     frame = _typed_frame(text, report, typing)
     assert text.row_lines is not None
     lines = {row: text.row_lines[row] for row in _misfit_rows(report)}
@@ -562,9 +565,12 @@ def _extent(record: Record) -> int:
     return filled[-1] + 1 if filled else 0
 
 
-def _sheet_table(opened: Sheet, layout: Layout, ragged: Ragged) -> TextTable:
-    """The table's cells as text columns; columns empty in the header and in every
-    row (spacers, a table that starts in column B) are left out."""
+def _sheet_table(
+    opened: Sheet, layout: Layout, ragged: Ragged
+) -> tuple[TextTable, list[int]]:
+    """The table's cells as text columns, and the record field of each; columns
+    empty in the header and in every row (spacers, a table that starts in column
+    B), and notes written beside the table, are left out."""
     with closing(opened.records()) as records:
         try:
             rows = build_rows(records, layout, SHEET_DIALECT, ragged)
@@ -576,6 +582,7 @@ def _sheet_table(opened: Sheet, layout: Layout, ragged: Ragged) -> TextTable:
 
     width = len(rows.header) - rows.has_extra
     kept = [index for index in range(width) if _has_cells(rows, index)]
+    kept = _without_notes_beside(rows, kept)
     header = [rows.header[index] for index in kept]
     columns = [
         pa.array([row[index] for row in rows.rows], pa.string()) for index in kept
@@ -584,13 +591,84 @@ def _sheet_table(opened: Sheet, layout: Layout, ragged: Ragged) -> TextTable:
         header.append(EXTRA_COLUMN)
         columns.append(pa.array(rows.extras, pa.string()))
     rows.rows.clear()
-    return TextTable(
+    text = TextTable(
         header,
         columns,
         problems=list(rows.notes),
         row_lines=rows.lines,
         has_extra=rows.has_extra,
         header_rows=layout.header_rows,
+    )
+    return text, kept
+
+
+NOTES_GAP = 2
+"""Empty columns that part a table from notes written to its right."""
+
+
+def _without_notes_beside(rows: Rows, kept: list[int]) -> list[int]:
+    """``kept`` without the columns past a gap of ``NOTES_GAP`` empty columns when
+    each holds cells in at most half of the rows: notes, not data. The notes are
+    reported with their lines."""
+    gaps = [at for at in range(1, len(kept)) if kept[at] - kept[at - 1] > NOTES_GAP]
+    if not gaps:
+        return kept
+    beside = kept[gaps[-1] :]
+    filled = [sum(bool(row[index].strip()) for row in rows.rows) for index in beside]
+    if any(2 * count > len(rows.rows) for count in filled):
+        return kept
+    for index in beside:
+        if rows.header[index].strip():
+            rows.notes.append(
+                (None, f"note beside the header dropped: {rows.header[index]!r}")
+            )
+        for line, row in zip(rows.lines, rows.rows, strict=True):
+            if row[index].strip():
+                rows.notes.append(
+                    (line, f"note beside the table dropped: {row[index]!r}")
+                )
+    return kept[: gaps[-1]]
+
+
+def _report_flagged_cells(
+    opened: Sheet, text: TextTable, fields: list[int], report: IngestReport
+) -> None:
+    """Report the table's error cells one by one, and its formulas saved without
+    a result (which calamine reads as empty cells) once per column."""
+    assert text.row_lines is not None
+    lines = set(text.row_lines)
+    names = dict(zip(fields, column_names(text.header), strict=False))
+    unsaved: dict[int, list[int]] = {}
+    for (line, column), in_column in _flagged(opened, lines, names):
+        if in_column is None:
+            unsaved.setdefault(column, []).append(line)
+        else:
+            message = f"Excel error {in_column!r} in the cell: read as missing"
+            report.add_problem(line, names[column], message)
+    for column, at in unsaved.items():
+        message = (
+            f"{len(at)} formula cells have no saved result (their file was written "
+            "by a program that does not calculate), so they are empty: open the file "
+            "in Excel or LibreOffice and save it to store the results"
+        )
+        report.add_problem(min(at), names[column], message)
+
+
+def _flagged(
+    opened: Sheet, lines: set[int], names: Mapping[int, str]
+) -> list[tuple[tuple[int, int], str | None]]:
+    """The flagged cells inside the table, by (line, record field): the error
+    text, or None for a formula without a saved result."""
+    first = opened.first_column
+    cells: list[tuple[tuple[int, int], str | None]] = [
+        ((row, column - first), error)
+        for (row, column), error in opened.flagged.errors.items()
+    ]
+    cells += [((row, column - first), None) for row, column in opened.flagged.unsaved]
+    return sorted(
+        (place, error)
+        for place, error in cells
+        if place[0] in lines and place[1] in names
     )
 
 
@@ -601,6 +679,13 @@ def _has_cells(rows: Rows, index: int) -> bool:
 
 
 def _no_data(src: Source, opened: Sheet) -> IngestError:
+    if opened.is_chart:
+        message = (
+            f"Sheet {opened.name!r} of {src.filename!r} is a chart sheet: it holds "
+            f"a chart, no cells. Sheets: {', '.join(opened.sheets)}; choose the "
+            "sheet of the chart's data with sheet=."
+        )
+        return IngestError(message, filename=src.filename)
     message = (
         f"Sheet {opened.name!r} of {src.filename!r} holds no data (no rows under a "
         f"header). Sheets: {', '.join(opened.sheets)}; choose another with sheet=."
