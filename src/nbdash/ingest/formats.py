@@ -86,9 +86,8 @@ class Sheet:
     """The table's usual width: the widest of the first rows, trailing empty cells
     left out. Rows are padded to it (a sheet does not store empty cells)."""
     flagged: FlaggedCells = field(default_factory=FlaggedCells)
-    """Error cells and unsaved formulas, by sheet row and column of the sheet."""
-    errors: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
-    """The error cells by sheet row: (field, error text)."""
+    """Error cells and unsaved formulas (both read as empty cells), by sheet row
+    and column of the sheet."""
     merged: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
     """Merged ranges by first row: (last row, first field, last field)."""
     first_column: int = 0
@@ -126,21 +125,17 @@ class Sheet:
             rows = self.worksheet.iter_rows()
             fills: dict[int, list[tuple[int, int, object]]] = {}
             for number, values in enumerate(rows, 1):
-                if self.errors or self.merged:
-                    values = self._restored(number, list(values), fills)
+                if self.merged:
+                    values = self._merged(number, list(values), fills)
                 yield Record(number, _row_cells(values), "")
         except (*_UNREADABLE, CalamineError) as exc:
             message = f"Cannot read sheet {self.name!r} of {self.filename!r}: {exc}"
             raise IngestError(message, filename=self.filename) from exc
 
-    def _restored(
+    def _merged(
         self, number: int, values: list[Any], fills: dict[int, list[Any]]
     ) -> list[Any]:
-        """The row with the text of its error cells (calamine reads them empty)
-        and the value of a merged range in each of its cells."""
-        for index, error in self.errors.get(number, ()):
-            if index < len(values):
-                values[index] = error
+        """The row with the value of a merged range in each of its cells."""
         for last, left, right in self.merged.get(number, ()):
             if _is_spread(values, left, right):
                 for row in range(number, last + 1):
@@ -180,25 +175,24 @@ def open_sheet(src: Source, sheet: str | int | None) -> Iterator[Sheet]:
 
 
 def _describe_cells(src: Source, sheet: Sheet) -> None:
-    """What calamine's rows leave out: merged ranges, error cells, unsaved formulas."""
+    """What calamine's rows leave out: merged ranges."""
     start = sheet.worksheet.start
     sheet.first_column = start[1] if start else 0
     for (top, left), (bottom, right) in sheet.worksheet.merged_cell_ranges or ():
         first, last = left - sheet.first_column, right - sheet.first_column
         if first >= 0:
             sheet.merged.setdefault(top + 1, []).append((bottom + 1, first, last))
+
+
+def find_flagged_cells(src: Source, sheet: Sheet) -> None:
+    """Find the sheet's error cells and unsaved formulas, which calamine reads as
+    empty cells (so a table without empty cells has none to find)."""
     with src.open() as handle:
         try:
             sheet.flagged = flagged_cells(handle, sheet.name)
         except (*_UNREADABLE, zipfile.LargeZipFile) as exc:
             # calamine read the sheet: these notes are not worth refusing it for.
             logger.warning("Cannot scan sheet %r for error cells: %s", sheet.name, exc)
-        return
-    for (row, column), error in sheet.flagged.errors.items():
-        if column >= sheet.first_column:
-            sheet.errors.setdefault(row, []).append(
-                (column - sheet.first_column, error)
-            )
 
 
 def _is_spread(values: list[Any], left: int, right: int) -> bool:

@@ -12,6 +12,7 @@ from itertools import islice
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from nbdash.errors import IngestError
 from nbdash.ingest.containers import gunzip, is_gzip, is_plain_zip, unzip
@@ -34,6 +35,7 @@ from nbdash.ingest.formats import (
     SHEET_DIALECT,
     Sheet,
     cell_text,
+    find_flagged_cells,
     open_sheet,
     read_binary_format,
     sheet_names,
@@ -524,9 +526,9 @@ def _read_sheet(
 
     report = IngestReport(src.filename, "xlsx")
     _report_no_header(text, report)
+    if any(_has_empty_cells(column) for column in text.columns):
+        find_flagged_cells(src, opened)
     _report_flagged_cells(opened, text, fields, report)
-    errors = tuple(sorted(set(opened.flagged.errors.values())))
-    typing = replace(typing, missing_values=typing.missing_values + errors)
     frame = _typed_frame(text, report, typing)
     assert text.row_lines is not None
     lines = {row: text.row_lines[row] for row in _misfit_rows(report)}
@@ -628,6 +630,10 @@ def _without_notes_beside(rows: Rows, kept: list[int]) -> list[int]:
                     (line, f"note beside the table dropped: {row[index]!r}")
                 )
     return kept[: gaps[-1]]
+
+
+def _has_empty_cells(column: pa.Array) -> bool:
+    return column.null_count > 0 or bool(pc.any(pc.equal(column, "")).as_py())
 
 
 def _report_flagged_cells(

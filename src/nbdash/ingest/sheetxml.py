@@ -1,53 +1,29 @@
 """What calamine does not tell about a sheet's cells, read from the sheet's XML.
 
 calamine reads an error cell (``#DIV/0!``, ``#N/A``) and a formula saved without its
-result (openpyxl and other writers that do not calculate) both as an empty cell. The
-sheet's XML part is scanned for those two kinds of cell only: the bytes are searched
-for ``t="e"`` and ``<f`` and nothing is parsed around the other cells, so a sheet
-without them costs one decompression.
+result (openpyxl and other writers that do not calculate) both as an empty cell.
+When the sheet's XML part holds an error value or a formula at all (a search of its
+bytes), it is parsed again with ElementTree's ``iterparse``, cell by cell, for those
+two kinds of cell; a sheet without them costs one decompression.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
 from xml.etree import ElementTree
 
-EXCEL_ERRORS = (
-    "#NULL!",
-    "#DIV/0!",
-    "#VALUE!",
-    "#REF!",
-    "#NAME?",
-    "#NUM!",
-    "#N/A",
-    "#GETTING_DATA",
-    "#SPILL!",
-    "#CALC!",
-    "#FIELD!",
-    "#BLOCKED!",
-    "#CONNECT!",
-    "#BUSY!",
-    "#UNKNOWN!",
+from openpyxl.utils.cell import (  # type: ignore[import-untyped]
+    column_index_from_string,
+    coordinate_from_string,
 )
-"""The error values a cell can hold; read as missing values in a sheet."""
 
 _CHUNK = 1 << 20
-_P = rb"(?:\w+:)?"  # writers such as the Open XML SDK prefix every tag (<x:c>)
-_ERROR_CELL = re.compile(
-    rb"<" + _P + rb"c\b([^>]*\bt=\"e\"[^>]*)>\s*(?:<" + _P + rb"f\b[^>]*?"
-    rb"(?:/>|>[^<]*</" + _P + rb"f>)\s*)?<" + _P + rb"v>([^<]*)<"
-)
-_UNSAVED_FORMULA = re.compile(
-    rb"<" + _P + rb"f\b[^>]*?(?:/>|>[^<]*</" + _P + rb"f>)\s*"
-    rb"(?:<" + _P + rb"v\s*/>|<" + _P + rb"v>\s*</" + _P + rb"v>|</" + _P + rb"c>)"
-)
-_REFERENCE = re.compile(rb"\br=\"([A-Z]+)(\d+)\"")
-_FORMULA = re.compile(rb"<" + _P + rb"f[\s>/]")
+_HINTS = (b't="e"', b"t='e'", b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")
+"""Byte strings one of which an error cell or a formula must contain (attributes
+in either quotes; tags with or without a namespace prefix such as ``x:``)."""
 
 
 @dataclass
@@ -65,11 +41,10 @@ def flagged_cells(handle: BinaryIO, sheet: str) -> FlaggedCells:
     found = FlaggedCells()
     with zipfile.ZipFile(handle) as archive:
         part = _sheet_part(archive, sheet)
-        if part is None:
+        if part is None or not _may_hold_flagged(archive, part):
             return found
         with archive.open(part) as stream:
-            for chunk in _whole_rows(stream):
-                _scan(chunk, found)
+            _scan(stream, found)
     return found
 
 
@@ -94,40 +69,60 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     return None
 
 
-def _whole_rows(stream: IO[bytes]) -> Iterator[bytes]:
-    """The part in chunks of about 1 MiB that end after a row, so no cell is cut."""
+def _may_hold_flagged(archive: zipfile.ZipFile, part: str) -> bool:
     tail = b""
-    while block := stream.read(_CHUNK):
-        data = tail + block
-        cut = max(data.rfind(b"row>"), 0)
-        yield data[:cut]
-        tail = data[cut:]
-    yield tail
+    with archive.open(part) as stream:
+        while block := stream.read(_CHUNK):
+            data = tail + block
+            if any(hint in data for hint in _HINTS):
+                return True
+            tail = data[-8:]
+    return False
 
 
-def _scan(chunk: bytes, found: FlaggedCells) -> None:
-    if b't="e"' in chunk:
-        for match in _ERROR_CELL.finditer(chunk):
-            place = _place(match.group(1))
-            if place is not None:
-                found.errors[place] = match.group(2).decode("ascii", "replace")
-    if _FORMULA.search(chunk) is None:
+def _scan(stream: IO[bytes], found: FlaggedCells) -> None:
+    """Parse the sheet cell by cell; each cell and each finished row is cleared,
+    so memory stays that of one row whatever the sheet's size."""
+    sheet_data = None
+    for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+        name = element.tag.rpartition("}")[2]
+        if event == "start":
+            if name == "sheetData":
+                sheet_data = element
+            continue
+        if name == "c":
+            _check_cell(element, found)
+            element.clear()
+        elif name == "row" and sheet_data is not None:
+            sheet_data.clear()
+
+
+def _check_cell(cell: ElementTree.Element, found: FlaggedCells) -> None:
+    formula = value = None
+    for child in cell:
+        kind = child.tag.rpartition("}")[2]
+        if kind == "f":
+            formula = child
+        elif kind == "v":
+            value = child
+    is_error = cell.get("t") == "e" and value is not None and value.text
+    is_unsaved = formula is not None and (value is None or not value.text)
+    if not (is_error or is_unsaved):
         return
-    for match in _UNSAVED_FORMULA.finditer(chunk):
-        # The cell's opening tag is the last one before its formula.
-        start = max(
-            chunk.rfind(b"<c ", 0, match.start()), chunk.rfind(b":c ", 0, match.start())
-        )
-        place = _place(chunk[start : match.start()])
-        if place is not None:
-            found.unsaved[place] = None
+    place = _place(cell.get("r", ""))
+    if place is None:
+        return
+    if is_error:
+        assert value is not None and value.text
+        found.errors[place] = value.text
+    else:
+        found.unsaved[place] = None
 
 
-def _place(attributes: bytes) -> tuple[int, int] | None:
-    reference = _REFERENCE.search(attributes)
-    if reference is None:
+def _place(reference: str) -> tuple[int, int] | None:
+    """(1-based row, 0-based column) of a reference such as ``C12``."""
+    try:
+        letters, row = coordinate_from_string(reference)
+        return row, column_index_from_string(letters) - 1
+    except ValueError:
         return None
-    column = 0
-    for letter in reference.group(1):
-        column = column * 26 + letter - ord("A") + 1
-    return int(reference.group(2)), column - 1
