@@ -533,3 +533,16 @@ def test_files_named_xlsx_that_are_not_workbooks() -> None:
         read_table(workbook[: len(workbook) // 2], filename="t.xlsx")
     with pytest.raises(IngestError, match=r"'old\.xls' .* old-style Excel \.xls"):
         read_table(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), filename="old.xls")
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"<html><body><table><tr><td>a</td></tr></table></body></html>", "web page"),
+        (b"\xef\xbb\xbf  <!DOCTYPE html>\n<html></html>", "web page"),
+        (b'<?xml version="1.0"?>\n<Workbook><Worksheet/></Workbook>', "XML document"),
+    ],
+)
+def test_markup_saved_as_xls_is_refused(data: bytes, what: str) -> None:
+    with pytest.raises(IngestError, match=f"'report.xls' is not a text table.*{what}"):
+        read_table(data, filename="report.xls")

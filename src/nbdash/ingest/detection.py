@@ -82,11 +82,26 @@ def detect_format(
         if head.startswith(magic):
             raise not_a_table(filename, what)
 
+    markup = _markup(head)
+    if markup is not None:
+        raise not_a_table(filename, markup)
+
     suffix = PurePath(filename).suffix.lower()
     # A workbook is a zip: a .xlsx that is not one is text saved under that name
     # (some exports do), read as such; binary data is refused by its encoding.
     found = _EXTENSIONS.get(suffix, "csv")
     return "csv" if found == "xlsx" else found
+
+
+def _markup(head: bytes) -> str | None:
+    """What a file of HTML or XML is, which a delimited-text read would turn into
+    nonsense columns; some tools save such pages under ``.xls``."""
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:64].lower()
+    if start.startswith(b"<?xml"):
+        return "an XML document (an Excel 2003 XML workbook is one: save it as .xlsx)"
+    if start.startswith((b"<!doctype html", b"<html", b"<table")):
+        return "a web page (HTML; some tools save one as .xls: save it as .xlsx)"
+    return None
 
 
 def _is_encrypted_package(source: BinaryIO | None) -> bool:
