@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness import Server, open_notebook, run_all_cells, screenshot, write_notebook
+from harness import (
+    Server,
+    open_notebook,
+    run_all_cells,
+    screenshot,
+    wait_for_kernel_idle,
+    write_notebook,
+)
 
 BUILDER_CELL = """
 import pandas as pd
@@ -75,7 +82,10 @@ def test_every_step_kind_has_a_form(
     for index, kind in enumerate(KINDS[:12]):
         _add(page, kind, index)
     assert len(page.evaluate(CARD_TITLES)) == 12
-    assert page.locator(".nbd-builder .nbd-card-error").count() == 0
+    wait_for_kernel_idle(page)
+    page.wait_for_timeout(500)
+    errors = page.locator(".nbd-builder .nbd-card-error").all_text_contents()
+    assert errors == [], errors
     screenshot(page, "builder-every-kind")
 
 

@@ -786,3 +786,38 @@ def test_embedded_notebook_metadata_must_be_an_object(
     sent = send(builder, {"kind": "notebook_metadata", "id": "m2", "value": value})
 
     assert "notebook_metadata needs an object 'value'" in sent[0]["error"]
+
+
+def test_each_front_end_edit_is_answered_with_the_pipeline_taken(
+    builder: TransformBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The front end keeps its own steps while an edit is unanswered (its revision
+    ahead of applied_revision), so the kernel must answer every edit: the pipeline
+    as taken (normalised, or put back when refused), and the revision."""
+    front: dict[str, Any] = {}  # the front end's copy of the model
+
+    def receive(msg: dict[str, Any], buffers: Any = None) -> None:
+        front.update(msg.get("state", {}))
+
+    monkeypatch.setattr(builder, "_send", receive)
+    steps = [
+        {"kind": "filter", "conditions": [{"column": "region", "op": "is missing"}]}
+    ]
+    edit = {"source": "sales", "steps": steps, "disabled": []}
+
+    builder.set_state({"pipeline": edit, "revision": 1})
+    assert front["applied_revision"] == 1
+    assert front["pipeline"] == builder.pipeline != edit  # defaults filled in here
+    assert builder.pipeline["steps"][0]["conditions"][0]["case"] is True
+
+    # An edit the kernel does not change: still answered, with the pipeline.
+    front.clear()
+    builder.set_state({"pipeline": builder.pipeline, "revision": 2})
+    assert (front["pipeline"], front["applied_revision"]) == (builder.pipeline, 2)
+
+    # A refused edit: the front end gets the previous pipeline back.
+    taken = builder.pipeline
+    bad = {**edit, "steps": [{"kind": "sort", "keys": []}]}
+    builder.set_state({"pipeline": bad, "revision": 3})
+    assert builder.error and builder.pipeline == taken
+    assert front["pipeline"] == taken and front["applied_revision"] == 3

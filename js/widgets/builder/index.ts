@@ -68,8 +68,19 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     const pipeline = get<PipelineJson>("pipeline", { source: "", steps: [] });
     const disabled = off.flatMap((isOff, index) => (isOff ? [index] : []));
     model.set("pipeline", { ...pipeline, steps: clone(steps), disabled });
+    model.set("revision", get<number>("revision", 0) + 1);
     model.save_changes();
   };
+  // An edit of ours the kernel has not answered yet: the pipeline it sends meanwhile
+  // is an older one, and loading it would drop the newer steps.
+  const inFlight = () => get<number>("applied_revision", 0) < get<number>("revision", 0);
+  // Step kinds chosen while an edit was on its way, added in turn as the kernel answers.
+  const queued: string[] = [];
+  function addStep(kind: string): void {
+    steps.push(newStep(kind, columnsBefore(steps.length), get<string[]>("datasets", [])));
+    off.push(false);
+    commit(true);
+  }
   const sendLater = debounce(sendNow, TYPING_DELAY_MS);
   const commit = (immediate: boolean) => {
     if (immediate) {
@@ -257,10 +268,12 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
     }
     menu.addEventListener("change", () => {
       if (!menu.value) return;
-      steps.push(newStep(menu.value, columnsBefore(steps.length), get<string[]>("datasets", [])));
-      off.push(false);
+      const kind = menu.value;
       menu.value = "";
-      commit(true);
+      // A new step's defaults come from the columns before it, which the kernel has
+      // not worked out yet while an edit is on its way: add it once it has.
+      if (inFlight() || sendLater.pending()) queued.push(kind);
+      else addStep(kind);
     });
     const output = textInput(get<string>("output", ""), () => undefined, "output", "output dataset");
     const apply = button("Apply", () => runApply(apply, output.value), "nbd-btn nbd-primary");
@@ -340,13 +353,16 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
   container.addEventListener("keydown", onKey);
 
   const onPipeline = () => {
-    if (sendLater.pending()) return; // the user's newer edit is on its way
+    if (sendLater.pending() || inFlight()) return; // the user's newer edit is on its way
     load();
     drawCards();
+    const kind = queued.shift();
+    if (kind !== undefined) addStep(kind);
   };
   const onState = () => drawCards();
   const listeners: Array<[string, () => void]> = [
     ["change:pipeline", onPipeline],
+    ["change:applied_revision", onPipeline],
     ["change:step_columns", onState],
     ["change:row_counts", onState],
     ["change:step_errors", onState],

@@ -137,6 +137,15 @@ class TransformBuilder(NbdashWidget):
     pipeline = traitlets.Dict().tag(sync=True)
     """The pipeline as JSON (with ``disabled`` steps), validated on every change."""
 
+    revision = traitlets.Int(0).tag(sync=True)
+    """The front end's count of its pipeline edits, sent with each edit."""
+
+    applied_revision = traitlets.Int(0).tag(sync=True)
+    """The ``revision`` of the last front-end edit taken (or refused) here. While it
+    is behind ``revision`` an edit is on its way, and the front end keeps its own
+    steps rather than the older pipeline it is sent meanwhile (the normalised form
+    of an earlier edit), which would drop the newer step."""
+
     schema = traitlets.Dict().tag(sync=True)
     """The JSON schema of a pipeline, from which the front end draws its forms."""
 
@@ -194,6 +203,8 @@ class TransformBuilder(NbdashWidget):
         self._workspace = workspace if workspace is not None else default_workspace()
         self._bridge = bridge if bridge is not None else notebook_bridge()
         self._reverting = False
+        # The pipeline as last taken here (by _on_pipeline, an undo or a redo).
+        self._taken: dict[str, Any] = {}
         self._history: list[dict[str, Any]] = []
         self._future: list[dict[str, Any]] = []
         self._changed_here = False
@@ -206,10 +217,11 @@ class TransformBuilder(NbdashWidget):
         spec = self._validate(initial)
         self._saved = _read_saved()
         spec = self._restored(self._saved) or spec
-        self.pipeline = spec.model_dump(mode="json")
+        self.pipeline = self._taken = spec.model_dump(mode="json")
         self._refresh(spec)
 
         self.observe(self._on_pipeline, names=["pipeline"])
+        self.observe(self._on_revision, names=["revision"])
         self.observe(self._on_names, names=["source", "output"])
         self._unsubscribe = self._workspace.on_change(self._on_dataset_event)
         self._bridge.get(self._reconcile)
@@ -274,6 +286,13 @@ class TransformBuilder(NbdashWidget):
         if self._reverting:
             return
         try:
+            self._take(change)
+        finally:
+            self._taken = self.pipeline
+            self._answer()
+
+    def _take(self, change: dict[str, Any]) -> None:
+        try:
             spec = self._validate(change["new"])
         except SpecError as exc:
             logger.debug("rejected pipeline %r", change["new"])
@@ -293,10 +312,25 @@ class TransformBuilder(NbdashWidget):
         self._refresh(spec)
         self.save()
 
+    def _on_revision(self, change: dict[str, Any]) -> None:
+        # An edit that left the pipeline as it was is answered here; one that changed
+        # it by _on_pipeline, once taken (the pipeline differs from the one taken
+        # last until then, whichever observer runs first).
+        if self.pipeline == self._taken:
+            self._answer()
+
+    def _answer(self) -> None:
+        """Send the pipeline as taken (normalised, or put back when refused), even
+        when unchanged, then the revision it answers, on which the front end loads
+        it: the front end may hold an older form that came while its edit was on
+        the way. The previews and columns of the steps were sent before."""
+        self.send_state("pipeline")
+        self.applied_revision = self.revision
+
     def _set_quietly(self, value: dict[str, Any]) -> None:
         self._reverting = True
         try:
-            self.pipeline = value
+            self.pipeline = self._taken = value
         finally:
             self._reverting = False
 
