@@ -98,7 +98,7 @@ export function defaultDatasetName(filename: string): string {
 class UploadView {
   private readonly rpc: Rpc;
   private readonly root = h("div", { className: "nbdash-root nbdash-upload" });
-  private readonly input = h("input", { attrs: { type: "file", accept: ".csv,.tsv,.txt,.xlsx,.xls,.parquet,.json" } });
+  private readonly input = h("input", { attrs: { type: "file", accept: ".csv,.tsv,.tab,.txt,.xlsx,.xlsm,.xls,.parquet,.pq,.json,.ndjson,.jsonl,.gz,.zip" } });
   private readonly drop = h("div", { className: "drop", text: "Drop a file here or click to choose one" });
   private readonly datasetField = h("input", { attrs: { type: "text", placeholder: "dataset name" } });
   private readonly startButton = h("button", { className: "nbdash-button", text: "Upload" });
