@@ -114,7 +114,7 @@ def test_json_keeps_non_ascii_text() -> None:
 
 
 def test_excel_round_trip(mixed_frame: pd.DataFrame) -> None:
-    back = pd.read_excel(io.BytesIO(to_excel_bytes(mixed_frame)))
+    back = pd.read_excel(io.BytesIO(to_excel_bytes(mixed_frame)), engine="openpyxl")
 
     assert list(back.columns) == ["region", "revenue", "units", "day"]
     assert back["units"].tolist() == [1, 2, 3, 4]
@@ -124,7 +124,9 @@ def test_excel_round_trip(mixed_frame: pd.DataFrame) -> None:
 
 def test_excel_drops_time_zone_keeping_wall_clock() -> None:
     day = pd.Series(pd.to_datetime(["2024-05-01 09:30"]).tz_localize("Europe/Paris"))
-    back = pd.read_excel(io.BytesIO(to_excel_bytes(pd.DataFrame({"when": day}))))
+    back = pd.read_excel(
+        io.BytesIO(to_excel_bytes(pd.DataFrame({"when": day}))), engine="openpyxl"
+    )
 
     assert back["when"][0] == pd.Timestamp("2024-05-01 09:30")
 
@@ -186,7 +188,7 @@ def sales_workspace(formula_frame: pd.DataFrame) -> Workspace:
     [
         ("out.csv", lambda path: pd.read_csv(path)),
         ("out.json", lambda path: pd.DataFrame(json.loads(path.read_text()))),
-        ("out.xlsx", lambda path: pd.read_excel(path)),
+        ("out.xlsx", lambda path: pd.read_excel(path, engine="openpyxl")),
         ("out.parquet", lambda path: pd.read_parquet(path)),
     ],
 )

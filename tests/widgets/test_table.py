@@ -221,7 +221,9 @@ def test_export_json_and_excel_parse_back(
 
     reply, buffers = ask(orders_table, sent, {"kind": "export", "format": "excel"})
     assert reply["result"]["filename"] == "orders.xlsx"
-    same_rows(pd.read_excel(io.BytesIO(bytes(buffers[0]))), orders_frame)
+    same_rows(
+        pd.read_excel(io.BytesIO(bytes(buffers[0])), engine="openpyxl"), orders_frame
+    )
 
 
 def test_export_unknown_format(orders_table: Table, sent: Sent) -> None:
