@@ -6,8 +6,11 @@ The suite runs a bounded number of examples; set ``NBDASH_FUZZ_EXAMPLES`` (e.g.
 
 from __future__ import annotations
 
+import datetime
+import io
 import os
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,6 +59,70 @@ def test_csv_like_text(
     text = newline.join(delimiter.join(row) for row in rows)
     data = text.encode(encoding, errors="replace")
     _read(data, "f.csv", "csv")
+
+
+_values = st.one_of(
+    st.none(),
+    _cells,
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
+    st.datetimes(datetime.datetime(1900, 3, 1), datetime.datetime(2100, 1, 1)),
+    st.sampled_from(["=1+1", "#N/A", "007", "$1,200.50", "12%", "NA"]),
+)
+_grids = st.lists(st.lists(_values, min_size=0, max_size=7), min_size=0, max_size=10)
+_merges = st.lists(
+    st.tuples(
+        st.integers(1, 10), st.integers(1, 7), st.integers(0, 2), st.integers(0, 2)
+    ),
+    max_size=3,
+)
+
+
+def _workbook(grid: list[list[object]], merges: list[tuple[int, ...]]) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in grid:
+        sheet.append([_storable(value) for value in row])
+    for row, column, down, across in merges:
+        # Ranges may overlap: openpyxl writes them, as a careless tool would.
+        sheet.merge_cells(
+            start_row=row,
+            start_column=column,
+            end_row=row + down,
+            end_column=column + across,
+        )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _storable(value: object) -> object:
+    # openpyxl refuses control characters other than tab and newlines in cells.
+    if isinstance(value, str):
+        return "".join(ch for ch in value if ch >= " " or ch in "\t\n")
+    return value
+
+
+@_settings
+@given(grid=_grids, merges=_merges)
+def test_excel_grids(grid: list[list[object]], merges: list[tuple[int, ...]]) -> None:
+    _read(_workbook(grid, merges), "f.xlsx", "xlsx")
+
+
+@_settings
+@given(
+    grid=_grids,
+    cuts=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4),
+    keep=st.floats(0.0, 1.0),
+)
+def test_damaged_workbooks(
+    grid: list[list[object]], cuts: list[tuple[int, int]], keep: float
+) -> None:
+    data = bytearray(_workbook(grid, []))
+    for at, value in cuts:
+        data[at % len(data)] = value
+    _read(bytes(data[: max(1, int(len(data) * keep))]), "f.xlsx", "damaged xlsx")
 
 
 @pytest.fixture(scope="module", autouse=True)
