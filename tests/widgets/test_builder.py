@@ -559,7 +559,39 @@ def test_insert_code_sends_the_pipeline_code(
     request = comm.sent[-1]
     assert request["kind"] == "insert_cell"
     # The code is the builder's own, whatever the message carried.
-    assert request["source"] == builder.code and "import os" not in request["source"]
+    assert (
+        request["source"] == builder.cell_code()
+        and "import os" not in request["source"]
+    )
+    assert builder.code in request["source"]
+
+
+def test_inserted_cell_runs_on_its_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, bridge: NotebookBridge
+) -> None:
+    """The inserted cell loads its datasets from the default workspace: run as it
+    is, it gives the builder's result."""
+    import sys
+
+    from nbdash.store import Store
+
+    ws = Workspace(store=Store(tmp_path / ".nbdash"))
+    # nbdash.workspace() is this workspace for the test.
+    monkeypatch.setattr(sys.modules["nbdash.workspace"], "_default", ws)
+    ws.put("orders", pd.DataFrame({"region": ["N", "S", "N"], "qty": [1, 2, 3]}))
+    ws.put("targets", pd.DataFrame({"region": ["N", "S"], "target": [5, 6]}))
+    builder = TransformBuilder("orders", workspace=ws, bridge=bridge)
+    steps = [
+        {"kind": "join", "dataset": "targets", "on": ["region"], "how": "left"},
+        {"kind": "filter", "conditions": [{"column": "qty", "op": ">", "value": 1}]},
+    ]
+    with_steps(builder, steps)
+
+    namespace: dict[str, Any] = {}
+    exec(builder.cell_code(), namespace)  # the code nbdash wrote, run as a cell
+
+    pd.testing.assert_frame_equal(namespace["df"], builder.result())
+    assert builder.cell_code().rstrip().endswith("df")
 
 
 # -- expressions ---------------------------------------------------------------------

@@ -214,6 +214,26 @@ def test_tiles_added_before_the_reply_are_kept_on_top_of_it(
     ]
 
 
+def test_a_tile_code_replaces_keeps_the_new_content_and_the_saved_place(
+    sales_workspace: Workspace, bridge: NotebookBridge, comm: FakeComm
+) -> None:
+    """Re-running a cell with new text for a saved tile: the code's text wins over
+    the live notebook's copy; the tile stays where the user put it."""
+    saved = saved_spec()
+    dash = Dashboard("sales", sales_workspace, bridge=bridge)
+    dash.add_text("Figures are after returns.", tile_id="intro")
+
+    comm.answer_get(saved.to_metadata())
+
+    intro = next(t for t in dash.spec.tiles if t.id == "intro")
+    assert intro.text == "Figures are after returns."
+    assert [t.id for t in dash.spec.tiles] == ["intro", "rows"]
+    assert dash.spec.layout["intro"] == saved.layout["intro"]
+    assert dash.tiles_content["intro"] == {"text": "Figures are after returns."}
+    last = comm.sets()[-1]["dashboards"]["sales"]["tiles"]
+    assert last[0]["text"] == "Figures are after returns."
+
+
 def test_voila_metadata_message_loads_the_saved_spec(
     sales_workspace: Workspace, bridge: NotebookBridge
 ) -> None:

@@ -255,6 +255,7 @@ function render({ model, el: root }: { model: AnyModel; el: HTMLElement }): () =
       try {
         const answer = await rpc.request<{ title: string }>("add_to_dashboard", { title: spec.title ?? "" });
         status.textContent = `Added "${answer.result.title}" to the dashboard.`;
+        showError(String(model.get("error") ?? "")); // an earlier failure is over
       } catch (error) {
         status.textContent = "";
         showError((error as Error).message);

@@ -476,11 +476,41 @@ class TransformBuilder(NbdashWidget):
     def _on_redo(self, _content: Any, _buffers: list[memoryview]) -> dict[str, bool]:
         return {"changed": self.redo()}
 
+    def cell_code(self) -> str:
+        """The pipeline's code as a cell that runs on its own: it loads the source
+        (and the datasets a join or append reads) from the workspace first, and ends
+        by showing the result."""
+        from nbdash.workspace import workspace as default_workspace
+
+        spec = self.pipeline_spec
+        if self._workspace is default_workspace():
+            load = [
+                "import pandas as pd",
+                "import nbdash",
+                "",
+                f"df = nbdash.workspace().get({spec.source!r})",
+            ]
+            if spec.used_datasets():
+                names = "".join(f"{name!r}, " for name in spec.used_datasets())
+                load.append(
+                    f"datasets = {{name: nbdash.workspace().get(name) for name in "
+                    f"({names.rstrip()})}}"
+                )
+        else:
+            # A workspace of the user's own: its variable name is not known here.
+            load = [
+                "import pandas as pd",
+                "",
+                f"# Set df to dataset {spec.source!r} of your workspace first, e.g. "
+                f"df = ws.get({spec.source!r})",
+            ]
+        return "\n".join(load) + "\n\n" + self.code + "df\n"
+
     @handler("insert_code")
     def _on_insert_code(
         self, _content: Any, _buffers: list[memoryview]
     ) -> dict[str, bool]:
-        if not self.can_insert or not self._bridge.insert_cell(self.code):
+        if not self.can_insert or not self._bridge.insert_cell(self.cell_code()):
             message = (
                 "No notebook front end with nbdash's extension answered, so the code "
                 "cannot go into a new cell here. Use 'Copy code' instead."

@@ -127,6 +127,9 @@ class Dashboard(NbdashWidget):
         self._bridge = bridge if bridge is not None else notebook_bridge()
         self._saved = self._read_saved(name)
         self._changed_here = False
+        # Tiles and filters that code in this kernel added or replaced: their content
+        # wins over the live notebook's copy (a re-run cell with new text or data).
+        self._touched: set[str] = set()
 
         initial = DashboardSpec.from_metadata(self._saved, name) or DashboardSpec(
             name=name
@@ -156,29 +159,29 @@ class Dashboard(NbdashWidget):
         self, chart: ChartSpec, title: str | None = None, tile_id: str | None = None
     ) -> Tile:
         """Add a chart tile (see :meth:`DashboardModel.add_chart`); saved at once."""
-        self._changed_here = True
-        return self._model.add_chart(chart, title=title, tile_id=tile_id)
+        return self._by_code(self._model.add_chart(chart, title=title, tile_id=tile_id))
 
     def add_table(
         self, dataset: str, title: str | None = None, tile_id: str | None = None
     ) -> Tile:
         """Add a tile showing the first rows of ``dataset``; saved at once."""
-        self._changed_here = True
-        return self._model.add_table(dataset, title=title, tile_id=tile_id)
+        return self._by_code(
+            self._model.add_table(dataset, title=title, tile_id=tile_id)
+        )
 
     def add_text(
         self, markdown: str, title: str | None = None, tile_id: str | None = None
     ) -> Tile:
         """Add a text tile (paragraphs and ``#`` headings); saved at once."""
-        self._changed_here = True
-        return self._model.add_text(markdown, title=title, tile_id=tile_id)
+        return self._by_code(
+            self._model.add_text(markdown, title=title, tile_id=tile_id)
+        )
 
     def add_kpi(
         self, chart: ChartSpec, title: str | None = None, tile_id: str | None = None
     ) -> Tile:
         """Add a KPI tile (latest period against the one before); saved at once."""
-        self._changed_here = True
-        return self._model.add_kpi(chart, title=title, tile_id=tile_id)
+        return self._by_code(self._model.add_kpi(chart, title=title, tile_id=tile_id))
 
     def add_insights(
         self,
@@ -188,8 +191,9 @@ class Dashboard(NbdashWidget):
         tile_id: str | None = None,
     ) -> Tile:
         """Add a tile of the top insights found in ``dataset``; saved at once."""
-        self._changed_here = True
-        return self._model.add_insights(dataset, settings, title, tile_id)
+        return self._by_code(
+            self._model.add_insights(dataset, settings, title, tile_id)
+        )
 
     def add_filter(
         self,
@@ -205,9 +209,11 @@ class Dashboard(NbdashWidget):
         See :meth:`DashboardModel.add_filter`.
         """
         self._changed_here = True
-        return self._model.add_filter(
+        item = self._model.add_filter(
             dataset, column, kind, label=label, tile_id=tile_id
         )
+        self._touched.add(item.id)
+        return item
 
     def set_filter(
         self,
@@ -230,6 +236,11 @@ class Dashboard(NbdashWidget):
         """Remove the tile ``tile_id``; saved at once."""
         self._changed_here = True
         self._model.remove_tile(tile_id)
+
+    def _by_code(self, tile: Tile) -> Tile:
+        self._changed_here = True
+        self._touched.add(tile.id)
+        return tile
 
     def reveal(self, tile_id: str) -> None:
         """Scroll every view of this dashboard to the tile ``tile_id`` and flash it.
@@ -264,6 +275,7 @@ class Dashboard(NbdashWidget):
         )
         self.set_trait("name", name)
         self._changed_here = False
+        self._touched = set()
         self._model.replace_spec(spec)
         Dashboard._open[name] = self
         self._refresh_names()
@@ -402,7 +414,11 @@ class Dashboard(NbdashWidget):
                 self.save()
             return
 
-        merged = _merge(live, self._model.spec) if self._changed_here else live
+        merged = (
+            _merge(live, self._model.spec, self._touched)
+            if self._changed_here
+            else live
+        )
         if merged != self._model.spec:
             self._model.replace_spec(merged)
 
@@ -454,21 +470,30 @@ def _safe_filename(name: str) -> str:
     return cleaned or "dashboard"
 
 
-def _merge(live: DashboardSpec, local: DashboardSpec) -> DashboardSpec:
+def _merge(
+    live: DashboardSpec, local: DashboardSpec, touched: set[str]
+) -> DashboardSpec:
+    """The live notebook's dashboard, with the tiles (and filters) added by code
+    here since: new ones on top, and the content of the ``touched`` ones it also
+    holds taken from here (their place in the layout stays the live one)."""
     known = {tile.id for tile in live.tiles}
     added = [tile for tile in local.tiles if tile.id not in known]
-    if not added:
+    ours = {tile.id: tile for tile in local.tiles if tile.id in touched}
+    our_filters = {item.id: item for item in local.filters if item.id in touched}
+    if not added and not ours and not our_filters:
         return live
+    tiles = [ours.get(tile.id, tile) for tile in live.tiles]
     layout = dict(live.layout)
     for tile in added:
         if tile.id in local.layout:
             layout[tile.id] = local.layout[tile.id]
     pipelines = {**local.pipelines, **live.pipelines}
     known_filters = {item.id for item in live.filters}
-    filters = [*live.filters, *(f for f in local.filters if f.id not in known_filters)]
+    kept = [our_filters.get(item.id, item) for item in live.filters]
+    filters = [*kept, *(f for f in local.filters if f.id not in known_filters)]
     return live.model_copy(
         update={
-            "tiles": [*live.tiles, *added],
+            "tiles": [*tiles, *added],
             "layout": layout,
             "pipelines": pipelines,
             "filters": filters,
