@@ -155,7 +155,10 @@ def _insert_and_run_code(page: Any) -> None:
     page.locator(".nbd-builder .nbd-insert").click()
     page.wait_for_function(f"() => ({CELL_SOURCES})().length === 2")
     inserted = page.evaluate(CELL_SOURCES)[1]
-    assert inserted.startswith("# Pipeline over dataset 'sales' -> 'by_region'")
+    # The builder's workspace is not the default one: the cell says to set df (the
+    # notebook did), then holds the pipeline's code.
+    assert inserted.startswith("import pandas as pd\n\n# Set df to dataset 'sales'")
+    assert "# Pipeline over dataset 'sales' -> 'by_region'" in inserted
     assert "# Step 1 (filter) is disabled and skipped" in inserted
 
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")

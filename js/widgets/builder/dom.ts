@@ -137,7 +137,8 @@ export function renderTable(preview: { columns?: string[]; rows?: unknown[][] })
   for (const row of preview.rows ?? []) {
     const tr = el("tr");
     for (const cell of row) {
-      const td = el("td", cell === null ? "nbd-null" : "", cell === null ? "null" : String(cell));
+      const kind = cell === null ? "nbd-null" : typeof cell === "number" ? "nbd-num" : "";
+      const td = el("td", kind, cell === null ? "null" : String(cell));
       tr.append(td);
     }
     table.tBodies[0].append(tr);

@@ -72,15 +72,35 @@ def _dtype_kind(dtype: Any) -> str:
 def preview_json(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
     """The first ``rows`` rows of ``frame`` as JSON-safe ``{columns, rows}``.
 
-    Missing values become ``null``, timestamps ISO strings, and anything JSON cannot
-    hold its ``str``.
+    Missing values become ``null``, timestamps text as the table shows them (a date
+    when every time is midnight, else date and time), and anything JSON cannot hold
+    its ``str``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"day": pd.to_datetime(["2024-03-01", None]), "n": [1, 2]})
+    >>> preview_json(frame)["rows"]
+    [['2024-03-01', 1], [None, 2]]
     """
-    head = frame.head(rows)
+    head = frame.head(rows).copy()
+    for index, dtype in enumerate(head.dtypes):
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            head.isetitem(index, _timestamp_text(head.iloc[:, index]).to_numpy())
     text = head.to_json(
         orient="split", index=False, date_format="iso", default_handler=str
     )
     data = json.loads(text)
     return {"columns": [str(name) for name in head.columns], "rows": data["data"]}
+
+
+def _timestamp_text(column: pd.Series) -> pd.Series:
+    present = column.dropna()
+    at_midnight = bool((present == present.dt.normalize()).all())
+    layout = "%Y-%m-%d" if at_midnight else "%Y-%m-%d %H:%M:%S"
+    if getattr(column.dt, "tz", None) is not None:
+        layout = "%Y-%m-%d %H:%M:%S%z"  # an aware time, with its offset
+    text: pd.Series = column.dt.strftime(layout).astype(object)
+    return text.where(column.notna(), None)
 
 
 def step_error(exc: Exception) -> dict[str, Any]:
