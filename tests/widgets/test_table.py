@@ -211,6 +211,21 @@ def test_export_csv_parses_back(
     same_rows(back, orders_frame)
 
 
+def test_export_follows_the_sort_shown(
+    orders_table: Table, sent: Sent, orders_frame: pd.DataFrame
+) -> None:
+    orders_table.sort = {"column": "revenue", "ascending": False}
+
+    _, buffers = ask(orders_table, sent, {"kind": "export", "format": "csv"})
+
+    back = pd.read_csv(io.BytesIO(bytes(buffers[0])), parse_dates=["day"])
+    # Sorted here with pandas: largest first, ties in their order, missing last.
+    expected = orders_frame.sort_values(
+        "revenue", ascending=False, kind="stable", na_position="last"
+    )
+    same_rows(back, expected)
+
+
 def test_export_json_and_excel_parse_back(
     orders_table: Table, sent: Sent, orders_frame: pd.DataFrame
 ) -> None:

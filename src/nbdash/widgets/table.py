@@ -218,14 +218,18 @@ class Table(NbdashWidget):
         return frame.iloc[self._order(frame, sort)[start:stop]]
 
     def export(self, fmt: str, *, safe: bool = True) -> bytes:
-        """The whole dataset as file bytes in format ``fmt`` (see ``export.FORMATS``).
+        """The whole dataset as file bytes in format ``fmt`` (see ``export.FORMATS``),
+        in the order the table shows (its ``sort``, else the dataset's).
 
         The formats are ``"csv"``, ``"json"``, ``"excel"`` and ``"parquet"``.
 
         ``safe`` neutralises spreadsheet formulas in CSV cells; see
         :func:`nbdash.export.to_csv_bytes`.
         """
-        return export_bytes(self.frame(), fmt, safe=safe)
+        frame = self.frame()
+        if self.sort and self.sort.get("column") in frame.columns:
+            frame = frame.iloc[self._order(frame, self.sort)]
+        return export_bytes(frame, fmt, safe=safe)
 
     def refresh(self) -> None:
         """Re-read the dataset's shape and tell the front end to fetch rows again."""
