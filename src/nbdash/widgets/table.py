@@ -228,7 +228,11 @@ class Table(NbdashWidget):
         """
         frame = self.frame()
         if self.sort and self.sort.get("column") in frame.columns:
-            frame = frame.iloc[self._order(frame, self.sort)]
+            shown: SortKey = {
+                "column": self.sort["column"],
+                "ascending": bool(self.sort.get("ascending", True)),
+            }
+            frame = frame.iloc[self._order(frame, shown)]
         return export_bytes(frame, fmt, safe=safe)
 
     def refresh(self) -> None:
