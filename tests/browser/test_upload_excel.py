@@ -94,7 +94,9 @@ def test_choose_a_sheet_and_a_type_then_reread(
     # The odd id is reported at its sheet row: the header is row 4, so row 7.
     invoice_row = report.locator("tr", has=page.locator("td", has_text="Invoice"))
     assert "7" in invoice_row.first.inner_text()
-    assert report.get_by_text("'0012x'", exact=False).count() >= 1
+    assert (
+        report.get_by_text("row 7, column Invoice: '0012x'", exact=False).count() == 1
+    )
 
 
 def _stored(notebook_dir: Path) -> pd.DataFrame:

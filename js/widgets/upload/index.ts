@@ -287,7 +287,7 @@ class UploadView {
       this.reportBox.append(this.columnTable(columns));
     }
     if (changes.length > 0) this.reportBox.append(this.itemList("changes", plural(changes.length, "change") + " made", changes));
-    if (problems.length > 0) this.reportBox.append(this.problemList(problems, Number(report.problem_count ?? problems.length)));
+    if (problems.length > 0) this.reportBox.append(this.problemList(problems, Number(report.problem_count ?? problems.length), report.format === "xlsx" ? "row" : "line"));
     if (canReread) this.reportBox.append(this.readOptionsForm());
   }
 
@@ -338,9 +338,10 @@ class UploadView {
     return h("div", { className }, [h("div", { text: title }), h("ul", {}, shown)]);
   }
 
-  private problemList(problems: Problem[], total: number): HTMLElement {
+  // A problem's place: the file line, or for a workbook the sheet row.
+  private problemList(problems: Problem[], total: number, unit: string): HTMLElement {
     const items = problems.slice(0, 50).map((p) => {
-      const where = [p.line != null ? `line ${p.line}` : "", p.column ? `column ${p.column}` : ""].filter(Boolean).join(", ");
+      const where = [p.line != null ? `${unit} ${p.line}` : "", p.column ? `column ${p.column}` : ""].filter(Boolean).join(", ");
       return h("li", { text: where ? `${where}: ${p.message ?? ""}` : String(p.message ?? "") });
     });
     const hidden = total - items.length;
