@@ -131,7 +131,11 @@ function render({ model, el: root }: { model: Model; el: HTMLElement }): () => v
         return li;
       }),
     );
-    if (!(report.insights ?? []).length) list.replaceChildren(el("li", "No insights found."));
+    if (!(report.insights ?? []).length) {
+      const why = (report.skipped ?? []).length ? " Checks that could not run are listed below." : "";
+      const none = "No insights found: no trend, change, anomaly, seasonal pattern or relationship in this data passed its test.";
+      list.replaceChildren(el("li", none + why, "nbdash-insights-none"));
+    }
     skipped.replaceChildren(...(report.skipped ?? []).map((text) => el("li", text)));
   };
   const drawError = () => {
