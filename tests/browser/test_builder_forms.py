@@ -97,7 +97,14 @@ def test_expression_errors_are_marked_and_fixed(
     run_all_cells(page)
     _add(page, "derive", 0)
 
+    # The new step's expression is one column reference: a click selects it, so
+    # what the user types replaces it.
     area = _card(page, 0).locator("textarea")
+    assert area.input_value() == "[region]"
+    area.click()
+    page.keyboard.type("revenue * 2")
+    assert area.input_value() == "revenue * 2"
+
     area.fill("revenue * ")
     mark = _card(page, 0).locator("mark.nbd-expr-at")
     mark.wait_for()

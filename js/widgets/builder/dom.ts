@@ -94,11 +94,12 @@ export function labelled(label: string, control: HTMLElement): HTMLLabelElement 
 }
 
 // Re-rendering replaces inputs; remember which one had focus (by its data-path) and
-// where the caret was, so typing is not interrupted by an update from the kernel.
+// where the caret (or the selection) was, so typing is not interrupted by an update from the kernel.
 export function keepFocus(root: HTMLElement, rebuild: () => void): void {
   const active = root.ownerDocument.activeElement as HTMLInputElement | HTMLTextAreaElement | null;
   const path = active && root.contains(active) ? active.dataset.path : undefined;
   const caret = active && "selectionStart" in active ? active.selectionStart : null;
+  const end = active && "selectionEnd" in active ? active.selectionEnd : null;
   rebuild();
   if (!path) return;
   const again = root.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[data-path="${CSS.escape(path)}"]`);
@@ -106,7 +107,8 @@ export function keepFocus(root: HTMLElement, rebuild: () => void): void {
   again.focus();
   // Number and date inputs have no caret to put back (setSelectionRange throws).
   const hasCaret = again.type === "text" || again.type === "textarea";
-  if (caret !== null && caret !== undefined && hasCaret) again.setSelectionRange(caret, caret);
+  // The caret, or the selection (a new step's expression selected to be typed over).
+  if (caret !== null && caret !== undefined && hasCaret) again.setSelectionRange(caret, end ?? caret);
 }
 
 export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number) {

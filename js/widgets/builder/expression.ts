@@ -37,6 +37,13 @@ export function expressionEditor(owner: Record<string, unknown>, ctx: Expression
   area.rows = 2;
   area.spellcheck = false;
   area.value = draft?.text ?? current;
+  area.placeholder = "e.g. [qty] * [price]";
+  // A new step starts from one column reference: the first click selects it, so
+  // typing replaces it rather than adding to it.
+  if (draft === undefined && /^(\[[^\]]*\]|1)$/.test(current)) {
+    area.addEventListener("focus", () => area.select(), { once: true });
+    area.addEventListener("mouseup", (event) => event.preventDefault(), { once: true });
+  }
   const status = el("div", "nbd-expr-status");
   box.append(area, status);
   showCheck(status, draft?.check ?? ctx.runError);
