@@ -314,6 +314,19 @@ def test_made_titles_read_like_words_and_keep_the_users_case():
     assert named.display_title == "my_own title"
 
 
+def test_value_axis_names_the_aggregate_once():
+    from nbdash.charts import ChartSpec
+
+    def y_title(y: str, agg: str) -> str:
+        return ChartSpec(dataset="d", kind="bar", x="region", y=y, agg=agg).y_title
+
+    assert y_title("revenue", "sum") == "Sum of revenue"
+    # A group step's output column already says its aggregate.
+    assert y_title("revenue_sum", "sum") == "Revenue sum"
+    assert y_title("price_mean", "mean") == "Price mean"
+    assert y_title("price_mean", "max") == "Maximum of price_mean"
+
+
 def test_weekday_and_month_categories_in_calendar_order():
     from nbdash.charts import ChartSpec
 

@@ -208,6 +208,11 @@ class ChartSpec(SpecModel):
             return "Rows"
         if self.measures:
             return _AGG_WORD[self.agg]
+        name = human_name(self.y)
+        if name.lower().endswith((f" {self.agg}", f" {_AGG_WORD[self.agg].lower()}")):
+            # Already an aggregate's column (revenue_sum): "Sum of revenue_sum" says
+            # it twice.
+            return name[0].upper() + name[1:]
         return f"{_AGG_WORD[self.agg]} of {self.y}"
 
     @property
