@@ -109,8 +109,16 @@ def _is_encrypted_package(source: BinaryIO | None) -> bool:
     the stream ``EncryptedPackage`` (in UTF-16), wherever the sector lies."""
     if source is None:
         return False
+    name = "EncryptedPackage".encode("utf-16-le")
     source.seek(0)
-    return "EncryptedPackage".encode("utf-16-le") in source.read()
+    tail = b""
+    # In 1 MiB blocks, each searched with the end of the one before (a name cut in
+    # two is found): an old .xls can be large.
+    while block := source.read(1 << 20):
+        if name in tail + block:
+            return True
+        tail = block[-len(name) :]
+    return False
 
 
 def _zip_format(zip_source: BinaryIO | None, filename: str) -> str:
