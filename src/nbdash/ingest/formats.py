@@ -169,13 +169,14 @@ def open_sheet(src: Source, sheet: str | int | None) -> Iterator[Sheet]:
             raise IngestError(message, filename=src.filename) from exc
         found = Sheet(chosen, sheets, src.filename, worksheet)
         found.is_chart = chosen in _chart_sheets(workbook)
-        _describe_cells(src, found)
+        _note_merged_ranges(found)
         found.width = _usual_width(found)
         yield found
 
 
-def _describe_cells(src: Source, sheet: Sheet) -> None:
-    """What calamine's rows leave out: merged ranges."""
+def _note_merged_ranges(sheet: Sheet) -> None:
+    """The sheet's merged ranges, which calamine's rows leave out (the value sits
+    in the first cell only), by first row in the fields of its records."""
     start = sheet.worksheet.start
     sheet.first_column = start[1] if start else 0
     for (top, left), (bottom, right) in sheet.worksheet.merged_cell_ranges or ():

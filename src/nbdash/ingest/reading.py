@@ -526,9 +526,11 @@ def _read_sheet(
 
     report = IngestReport(src.filename, "xlsx")
     _report_no_header(text, report)
-    if any(_has_empty_cells(column) for column in text.columns):
+    # The surplus fields of ragged rows are mostly empty: they say nothing here.
+    table = zip(text.header, text.columns, strict=True)
+    if any(_has_empty_cells(column) for name, column in table if name != EXTRA_COLUMN):
         find_flagged_cells(src, opened)
-    _report_flagged_cells(opened, text, fields, report)
+        _report_flagged_cells(opened, text, fields, report)
     frame = _typed_frame(text, report, typing)
     assert text.row_lines is not None
     lines = {row: text.row_lines[row] for row in _misfit_rows(report)}
